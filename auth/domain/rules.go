@@ -1,0 +1,88 @@
+package domain
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	// MinPasswordLength matches Kratos' min_password_length.
+	MinPasswordLength = 8
+	// MaxPasswordBytes is bcrypt's limit: it ignores every byte past the 72nd,
+	// so a longer password would be weaker than it looks.
+	MaxPasswordBytes = 72
+	// MaxNameLength bounds each part of a name, in characters.
+	MaxNameLength  = 64
+	maxEmailLength = 254
+)
+
+// NormalizeEmail is the form emails are stored, compared and sent to Kratos
+// in: trimmed and lower-case.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// emailProblem says what is wrong with a normalised email, or "". The rules
+// are those of Kratos' "email" schema format, so that what passes here passes
+// Kratos.
+func emailProblem(email string) string {
+	if email == "" {
+		return "is required"
+	}
+	if len(email) > maxEmailLength {
+		return "must be at most 254 characters"
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at <= 0 || at > 64 || !isHostname(email[at+1:]) {
+		return "must be a valid email address"
+	}
+	if _, err := mail.ParseAddress(email); err != nil {
+		return "must be a valid email address"
+	}
+	return ""
+}
+
+// isHostname applies RFC 1123's rules to an email's domain.
+func isHostname(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if len(label) < 1 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// passwordProblem says what is wrong with a new password, or "".
+func passwordProblem(password string) string {
+	switch {
+	case password == "":
+		return "is required"
+	case utf8.RuneCountInString(password) < MinPasswordLength:
+		return "must be at least 8 characters"
+	case len(password) > MaxPasswordBytes:
+		return "must be at most 72 bytes (72 plain ASCII characters)"
+	}
+	return ""
+}
+
+// nameProblem says what is wrong with a trimmed name part, or "".
+func nameProblem(part string) string {
+	if utf8.RuneCountInString(part) > MaxNameLength {
+		return "must be at most 64 characters"
+	}
+	if strings.ContainsFunc(part, unicode.IsControl) {
+		return "must not contain control characters"
+	}
+	return ""
+}

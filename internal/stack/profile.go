@@ -1,0 +1,74 @@
+package stack
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// testSettings are the end-to-end tests' settings over .env.example: a
+// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each) and a
+// sign-in rate limit the rate-limit test can reach quickly.
+var testSettings = Env{
+	"KRATOS_BCRYPT_COST": "4",
+	"AUTH_RATE_LIMIT":    "20r/s",
+	"AUTH_RATE_BURST":    "20",
+}
+
+// TestPortOffset shifts every port of the test stack away from `make up`'s.
+const TestPortOffset = 10000
+
+// Profile returns the options of a named stack: "dev" (`make up`: settings
+// from .env.example, .env and the environment; STATE_DIR and PORT_OFFSET
+// honoured) or "test" (isolated: its own ports and state folder, settings
+// from .env.example and testSettings only, so a developer's .env never
+// changes what the tests see).
+func Profile(name, root string, out io.Writer) (Options, error) {
+	example, err := ParseEnvFile(filepath.Join(root, ".env.example"))
+	if err != nil {
+		return Options{}, err
+	}
+	o := Options{Root: root, Bin: filepath.Join(root, ".cache/bin"), Out: out}
+	switch name {
+	case "test":
+		o.Settings = example.Merge(testSettings, Env{"NGINX_PORT": strconv.Itoa(portNginx + TestPortOffset)})
+		o.PortOffset = TestPortOffset
+		o.State = filepath.Join(root, ".state-test")
+		return o, nil
+	case "dev", "":
+		if err := copyIfMissing(filepath.Join(root, ".env.example"), filepath.Join(root, ".env")); err != nil {
+			return Options{}, err
+		}
+		dotenv, err := ParseEnvFile(filepath.Join(root, ".env"))
+		if err != nil {
+			return Options{}, err
+		}
+		o.Settings = example.Merge(dotenv, ProcessEnv())
+		if v := o.Settings["PORT_OFFSET"]; v != "" {
+			if o.PortOffset, err = strconv.Atoi(v); err != nil || o.PortOffset < 0 || o.PortOffset > 30000 {
+				return Options{}, fmt.Errorf("PORT_OFFSET: want a number from 0 to 30000, got %q", v)
+			}
+		}
+		o.State = o.Settings["STATE_DIR"]
+		if o.State == "" {
+			o.State = filepath.Join(root, ".state")
+		}
+		return o, nil
+	}
+	return Options{}, fmt.Errorf("unknown stack profile %q (want dev or test)", name)
+}
+
+// copyIfMissing creates dst as a copy of src unless dst exists: a newcomer's
+// .env starts as .env.example.
+func copyIfMissing(src, dst string) error {
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}

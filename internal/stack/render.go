@@ -1,0 +1,75 @@
+package stack
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// placeholder matches ${NAME} with an upper-case name. nginx's own variables
+// are written $name and are never touched.
+var placeholder = regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*)\}`)
+
+// Templates are the configuration files rendered from the environment, by
+// the local runner and by the config service of docker-compose alike.
+var Templates = []struct{ Src, Dst string }{
+	{"nginx/nginx.conf.tmpl", "nginx.conf"},
+	{"ory/kratos/kratos.yml.tmpl", "kratos.yml"},
+	{"ory/keto/keto.yml.tmpl", "keto.yml"},
+}
+
+// Render replaces every ${NAME} in text with env[NAME]. Every unset name is
+// reported in one error, so a missing variable never reaches a server.
+func Render(text string, env Env) (string, error) {
+	missing := map[string]bool{}
+	out := placeholder.ReplaceAllStringFunc(text, func(m string) string {
+		name := placeholder.FindStringSubmatch(m)[1]
+		v, ok := env[name]
+		if !ok {
+			missing[name] = true
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		names := make([]string, 0, len(missing))
+		for n := range missing {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return "", fmt.Errorf("unset variables: %s", strings.Join(names, ", "))
+	}
+	return out, nil
+}
+
+// RenderFile renders the template src into dst and reports whether dst
+// changed, so that a server is restarted only when its configuration did.
+func RenderFile(src, dst string, env Env) (changed bool, err error) {
+	text, err := os.ReadFile(src)
+	if err != nil {
+		return false, err
+	}
+	out, err := Render(string(text), env)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", src, err)
+	}
+	if old, err := os.ReadFile(dst); err == nil && string(old) == out {
+		return false, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return false, err
+	}
+	return true, os.WriteFile(dst, []byte(out), 0o644)
+}
+
+// RenderAll renders every template of the repository at root into dir.
+func RenderAll(root, dir string, env Env) error {
+	for _, t := range Templates {
+		if _, err := RenderFile(filepath.Join(root, t.Src), filepath.Join(dir, t.Dst), env); err != nil {
+			return err
+		}
+	}
+	return nil
+}

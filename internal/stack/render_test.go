@@ -1,0 +1,107 @@
+package stack
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRender(t *testing.T) {
+	t.Parallel()
+	env := Env{"PORT": "8080", "HOST": "127.0.0.1", "EMPTY": ""}
+	cases := []struct {
+		name, in, want, err string
+	}{
+		{"replaces names", "listen ${HOST}:${PORT};", "listen 127.0.0.1:8080;", ""},
+		{"keeps nginx variables", "proxy_set_header Host $host; set $x ${PORT};", "proxy_set_header Host $host; set $x 8080;", ""},
+		{"keeps lower-case braces", "${host}", "${host}", ""},
+		{"empty value is a value", "a${EMPTY}b", "ab", ""},
+		{"reports every unset name", "${NOPE} ${ALSO_NOPE} ${NOPE}", "", "unset variables: ALSO_NOPE, NOPE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Render(tc.in, env)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Render = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRenderFile_ReportsChangeOnlyWhenContentChanges(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "in.tmpl"), filepath.Join(dir, "out", "conf")
+	if err := os.WriteFile(src, []byte("v=${V}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range []struct {
+		v       string
+		changed bool
+	}{{"1", true}, {"1", false}, {"2", true}} {
+		changed, err := RenderFile(src, dst, Env{"V": step.v})
+		if err != nil || changed != step.changed {
+			t.Fatalf("step %d: changed = %v, %v; want %v", i, changed, err, step.changed)
+		}
+		if b, _ := os.ReadFile(dst); string(b) != "v="+step.v+"\n" {
+			t.Fatalf("step %d: rendered %q", i, b)
+		}
+	}
+}
+
+func TestParseEnvFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	content := "# comment\n\nA=1\nexport B = two words \nC=\"quoted # not a comment\"\nD='single'\nE=\n"
+	if err := os.WriteFile(good, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, err := ParseEnvFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Env{"A": "1", "B": "two words", "C": "quoted # not a comment", "D": "single", "E": ""}
+	if strings.Join(env.List(), "|") != strings.Join(want.List(), "|") {
+		t.Fatalf("got %v, want %v", env, want)
+	}
+	missing, err := ParseEnvFile(filepath.Join(dir, "absent"))
+	if err != nil || len(missing) != 0 {
+		t.Fatalf("missing file: %v, %v; want empty", missing, err)
+	}
+	bad := filepath.Join(dir, "bad")
+	_ = os.WriteFile(bad, []byte("OK=1\n1BAD=2\n"), 0o644)
+	if _, err := ParseEnvFile(bad); err == nil || !strings.Contains(err.Error(), ":2:") {
+		t.Fatalf("bad line: err = %v, want one naming line 2", err)
+	}
+}
+
+func TestResolveEnv_UserSettingsCannotMoveRunnerAddresses(t *testing.T) {
+	t.Parallel()
+	s, err := New(Options{Root: ".", State: t.TempDir(), Bin: t.TempDir(), PortOffset: 10000, Settings: Env{
+		"MONGO_URI": "mongodb://elsewhere:1/", "ORDER_EXPIRATION_WINDOW": "12s", "NGINX_PORT": "18181",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := s.Env()
+	for k, want := range map[string]string{
+		"MONGO_URI":               "mongodb://127.0.0.1:37017/",
+		"ORDER_EXPIRATION_WINDOW": "12s",
+		"PUBLIC_URL":              "http://127.0.0.1:18181",
+		"AUTH_UPSTREAM":           "127.0.0.1:14001",
+		"KRATOS_PUBLIC_URL":       "http://127.0.0.1:14433",
+	} {
+		if env[k] != want {
+			t.Errorf("%s = %q, want %q", k, env[k], want)
+		}
+	}
+}
