@@ -1,0 +1,127 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+)
+
+// memStore is an in-memory OutboxStore for the relay's unit tests only; the
+// Mongo stores are tested against FerretDB.
+type memStore struct {
+	mu      sync.Mutex
+	outbox  map[string][]Envelope
+	failFor map[string]bool
+}
+
+func (m *memStore) Pending(_ context.Context, limit int) ([]Pending, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Pending
+	for id, evs := range m.outbox {
+		if len(evs) > 0 && len(out) < limit {
+			out = append(out, Pending{AggregateID: id, Events: append([]Envelope(nil), evs...)})
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) MarkPublished(_ context.Context, id string, ids []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	done := map[string]bool{}
+	for _, i := range ids {
+		done[i] = true
+	}
+	var keep []Envelope
+	for _, e := range m.outbox[id] {
+		if !done[e.ID] {
+			keep = append(keep, e)
+		}
+	}
+	m.outbox[id] = keep
+	return nil
+}
+
+type recordingPublisher struct {
+	mu     sync.Mutex
+	got    map[string][]int64
+	failOn map[string]bool
+}
+
+func (p *recordingPublisher) Publish(_ context.Context, envs ...Envelope) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range envs {
+		if p.failOn[e.ID] {
+			return errors.New("broker unavailable")
+		}
+	}
+	for _, e := range envs {
+		var v struct {
+			ID      string
+			Version int64
+		}
+		_ = json.Unmarshal(e.Data, &v)
+		p.got[v.ID] = append(p.got[v.ID], v.Version)
+	}
+	return nil
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestRelay_PublishesInOrderPerAggregateAndMarksPublished(t *testing.T) {
+	t.Parallel()
+	store := &memStore{outbox: map[string][]Envelope{}}
+	for _, id := range []string{"a", "b", "c"} {
+		for v := int64(0); v < 5; v++ {
+			e, _ := New(TicketUpdated, map[string]any{"ID": id, "Version": v}, Meta{})
+			store.outbox[id] = append(store.outbox[id], e)
+		}
+	}
+	pub := &recordingPublisher{got: map[string][]int64{}}
+	r := NewRelay(store, pub, quietLogger())
+	n, err := r.Flush(context.Background())
+	if err != nil || n != 15 {
+		t.Fatalf("Flush = %d, %v; want 15 events", n, err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		got := pub.got[id]
+		for i, v := range got {
+			if v != int64(i) {
+				t.Fatalf("aggregate %s published out of order: %v", id, got)
+			}
+		}
+		if len(store.outbox[id]) != 0 {
+			t.Fatalf("aggregate %s still has %d pending", id, len(store.outbox[id]))
+		}
+	}
+}
+
+func TestRelay_KeepsEventsWhenPublishingFails(t *testing.T) {
+	t.Parallel()
+	store := &memStore{outbox: map[string][]Envelope{}}
+	e, _ := New(TicketUpdated, map[string]any{"ID": "a", "Version": 0}, Meta{})
+	store.outbox["a"] = []Envelope{e}
+	pub := &recordingPublisher{got: map[string][]int64{}, failOn: map[string]bool{e.ID: true}}
+	r := NewRelay(store, pub, quietLogger())
+	if _, err := r.Flush(context.Background()); err == nil {
+		t.Fatal("Flush succeeded although the broker refused the event")
+	}
+	if len(store.outbox["a"]) != 1 {
+		t.Fatal("a failed event was removed from the outbox")
+	}
+	pub.failOn = nil
+	if n, err := r.Flush(context.Background()); err != nil || n != 1 {
+		t.Fatalf("retry Flush = %d, %v; want the kept event published", n, err)
+	}
+}

@@ -1,0 +1,135 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ticketing/ticketing/pkg/apierr"
+)
+
+// MaxBodyBytes is the largest request body a service reads (1 MiB).
+const MaxBodyBytes = 1 << 20
+
+// BindJSON decodes the request body into dst, a pointer, under the body rules
+// of design §2, and returns an *apierr.Error a client can act on otherwise:
+// a Content-Type other than application/json → 415; more than MaxBodyBytes →
+// 413; an empty body, malformed JSON, trailing data after the value, a body
+// that is not an object, a field dst does not have, or a value of the wrong
+// JSON type → 400 naming the field (and, for a wrong type, the expected one).
+//
+// Checking the values themselves is the domain's work, not BindJSON's.
+func BindJSON(c *gin.Context, dst any) error {
+	r := c.Request
+	if r.ContentLength > MaxBodyBytes {
+		return errTooLarge
+	}
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return errEmptyBody
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return apierr.UnsupportedMediaType("the request body must be JSON, sent with Content-Type: application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
+		return apierr.Invalid("unreadable_body", "the request body could not be read").WithCause(err)
+	}
+	return decodeJSON(body, dst)
+}
+
+var (
+	errTooLarge  = apierr.TooLarge(fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+	errEmptyBody = apierr.Invalid("empty_body", "a JSON request body is required")
+	errNotObject = apierr.Invalid("malformed_json", "the request body must be a JSON object")
+)
+
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
+}
+
+func decodeJSON(body []byte, dst any) error {
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0:
+		return errEmptyBody
+	case trimmed[0] != '{':
+		if !json.Valid(trimmed) {
+			return malformed(json.Unmarshal(trimmed, new(any)))
+		}
+		return errNotObject
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.InputOffset() != int64(len(trimmed)) {
+		return apierr.Invalid("malformed_json", "the request body must hold one JSON value and nothing after it")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var (
+		typeErr    *json.UnmarshalTypeError
+		invalidErr *json.InvalidUnmarshalError
+	)
+	switch {
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return errNotObject
+		}
+		return apierr.Validation(apierr.Field(typeErr.Field, "must be "+jsonType(typeErr.Type)))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apierr.Validation(apierr.Field(field, "unknown field"))
+	case errors.As(err, &invalidErr):
+		return apierr.Internal(err) // the handler passed a non-pointer: a bug
+	default:
+		return malformed(err)
+	}
+}
+
+func malformed(err error) error {
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return apierr.Invalid("malformed_json",
+			fmt.Sprintf("the request body is not valid JSON: %s (at byte %d)", syntaxErr.Error(), syntaxErr.Offset))
+	}
+	return apierr.Invalid("malformed_json", "the request body is not valid JSON").WithCause(err)
+}
+
+// jsonType names the JSON type a Go type is decoded from, for clients.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}

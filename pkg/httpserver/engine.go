@@ -1,0 +1,43 @@
+// Package httpserver is the HTTP edge every service shares: a gin engine with
+// request ids, access logs, panic recovery and the JSON error shape of design
+// §2 for every answer (404 and 405 included); liveness and readiness
+// endpoints; strict JSON body binding; and graceful shutdown.
+package httpserver
+
+import (
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Config is the HTTP part of a service's configuration.
+type Config struct {
+	// Addr is the listen address, host:port.
+	Addr string `env:"HTTP_ADDR" default:":4000"`
+}
+
+// privateNetworks are the proxies (nginx) whose X-Forwarded-For is believed
+// for the client address in access logs.
+var privateNetworks = []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
+
+// New returns an engine with the shared middleware, /healthz and /readyz
+// (which runs checks). Add the service's routes to it.
+func New(logger *slog.Logger, checks ...Check) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(privateNetworks); err != nil {
+		panic(err) // the list above is constant and valid
+	}
+	e.Use(requestID(), accessLog(logger), recovery(logger))
+	e.NoRoute(func(c *gin.Context) {
+		WriteError(c, errNoRoute)
+	})
+	e.NoMethod(func(c *gin.Context) {
+		WriteError(c, errNoMethod)
+	})
+	e.GET("/healthz", healthz)
+	e.GET("/readyz", readyz(logger, checks))
+	return e
+}

@@ -1,0 +1,58 @@
+// Package mongodb connects services to their Mongo database with bounded
+// timeouts, and maps the driver's failures to the error vocabulary: the
+// database being unreachable is a 503, never a hang or a 500.
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
+
+	"github.com/ticketing/ticketing/pkg/apierr"
+)
+
+// OperationTimeout bounds every operation that has no earlier deadline.
+const OperationTimeout = 5 * time.Second
+
+// Connect returns a client for uri. It does not wait for the server: the
+// first operation (or Ping) does, for at most OperationTimeout. Timeouts
+// given in uri (serverSelectionTimeoutMS, timeoutMS, …) win over these
+// defaults.
+func Connect(uri string) (*mongo.Client, error) {
+	opts := options.Client().
+		SetConnectTimeout(3 * time.Second).
+		SetServerSelectionTimeout(OperationTimeout).
+		SetTimeout(OperationTimeout).
+		ApplyURI(uri)
+	client, err := mongo.Connect(context.Background(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongodb: connect: %w", err)
+	}
+	return client, nil
+}
+
+// Ping returns a readiness check of client's primary.
+func Ping(client *mongo.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return client.Ping(ctx, readpref.Primary())
+	}
+}
+
+// Error maps a driver error for the error vocabulary: unreachable, timed out
+// or disconnected → apierr.Unavailable naming the database (503); anything
+// else → apierr.Internal (500). Adapters handle the errors that mean
+// something to them (no documents, duplicate keys) before calling it.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return apierr.Unavailable("the database", err)
+	}
+	return apierr.Internal(err)
+}
