@@ -276,3 +276,42 @@ func (s *Stack) TestEnv() Env {
 		"TEST_AUTH_WEBHOOK_API_KEY": s.env["AUTH_WEBHOOK_API_KEY"],
 	}
 }
+
+// Restart stops the named component and starts it again, waiting until it
+// is ready: the fault tests' way to take a dependency away and back.
+func (s *Stack) Restart(ctx context.Context, name string) error {
+	c := s.component(name)
+	if c == nil {
+		return fmt.Errorf("no component %q", name)
+	}
+	s.stop(c)
+	return s.ensure(ctx, c)
+}
+
+// Stop stops the named component.
+func (s *Stack) Stop(name string) error {
+	c := s.component(name)
+	if c == nil {
+		return fmt.Errorf("no component %q", name)
+	}
+	s.stop(c)
+	return nil
+}
+
+// Start starts the named component (after Stop) and waits until it is ready.
+func (s *Stack) Start(ctx context.Context, name string) error {
+	c := s.component(name)
+	if c == nil {
+		return fmt.Errorf("no component %q", name)
+	}
+	return s.ensure(ctx, c)
+}
+
+func (s *Stack) component(name string) *component {
+	for _, c := range s.components {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}

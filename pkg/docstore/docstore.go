@@ -1,0 +1,245 @@
+// Package docstore is how services write their aggregates to MongoDB so that
+// the invariants hold under concurrency and crashes, on MongoDB and on the
+// local FerretDB alike (design §5):
+//
+//   - every write to one document goes through Update, which serializes
+//     writes per document id inside the process and keeps a version filter
+//     (optimistic concurrency between processes);
+//   - a write replaces the whole document, so it needs no update operators
+//     (FerretDB v1 gets several wrong);
+//   - the events a change causes are stored in the same document (the
+//     outbox), in the same single-document write, and relayed afterwards;
+//   - uniqueness (one active order per ticket, one user per email) is a
+//     unique index, and a violation is ErrDuplicate.
+package docstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/ticketing/ticketing/pkg/events"
+)
+
+// Meta is embedded inline (`bson:",inline"`) in every aggregate document.
+type Meta struct {
+	// Version is the aggregate's version: 0 when created, +1 per change.
+	Version int64 `bson:"version"`
+	// Outbox holds the events of committed changes not yet published.
+	Outbox []events.Envelope `bson:"outbox,omitempty"`
+	// OutboxPending is set while Outbox is not empty; the relay finds
+	// documents by it (an index, no array operators).
+	OutboxPending bool `bson:"outboxPending,omitempty"`
+}
+
+// Record adds an event to the outbox, to be written with the change.
+func (m *Meta) Record(e events.Envelope) {
+	m.Outbox = append(m.Outbox, e)
+	m.OutboxPending = true
+}
+
+// Document is implemented by a pointer to an aggregate document.
+type Document interface {
+	DocMeta() *Meta
+}
+
+// Errors of the store.
+var (
+	// ErrNotFound: no document has that id.
+	ErrNotFound = errors.New("docstore: not found")
+	// ErrDuplicate: a unique index refused the write.
+	ErrDuplicate = errors.New("docstore: duplicate key")
+	// ErrUnchanged, returned by an Update function, skips the write: the
+	// change was already applied (an idempotent redelivery).
+	ErrUnchanged = errors.New("docstore: unchanged")
+	// ErrConflict: the document kept changing under the update (another
+	// process wrote it) more often than Update retries.
+	ErrConflict = errors.New("docstore: concurrent update")
+)
+
+// Waker is told when a write stored events (the outbox relay).
+type Waker interface{ Wake() }
+
+// Collection is a collection of aggregates of type T.
+type Collection[T any, PT interface {
+	*T
+	Document
+}] struct {
+	coll  *mongo.Collection
+	locks *Locks
+	waker Waker
+}
+
+// New returns the aggregate collection over coll. waker may be nil.
+func New[T any, PT interface {
+	*T
+	Document
+}](coll *mongo.Collection, waker Waker) *Collection[T, PT] {
+	return &Collection[T, PT]{coll: coll, locks: &Locks{}, waker: waker}
+}
+
+// Mongo is the underlying collection, for queries and indexes.
+func (c *Collection[T, PT]) Mongo() *mongo.Collection { return c.coll }
+
+// Insert writes a new document with its outbox.
+func (c *Collection[T, PT]) Insert(ctx context.Context, doc PT) error {
+	if _, err := c.coll.InsertOne(ctx, doc); err != nil {
+		return classify(err)
+	}
+	c.wake(doc)
+	return nil
+}
+
+// Get reads the document with the given id.
+func (c *Collection[T, PT]) Get(ctx context.Context, id string) (PT, error) {
+	var doc T
+	err := c.coll.FindOne(ctx, bson.M{"_id": id}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+// maxAttempts bounds Update's retries after a version conflict.
+const maxAttempts = 5
+
+// Update applies fn to the current document and writes the result whole,
+// only if nobody else wrote it meanwhile (version filter); on a conflict it
+// reads again and retries. fn must raise the version for a domain change and
+// may return ErrUnchanged to skip the write. Writes to one id are
+// serialized within the process.
+func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) error) (PT, error) {
+	unlock := c.locks.Lock(id)
+	defer unlock()
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		doc, err := c.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		before := doc.DocMeta().Version
+		if err := fn(doc); errors.Is(err, ErrUnchanged) {
+			return doc, nil
+		} else if err != nil {
+			return nil, err
+		}
+		ok, err := c.replace(ctx, id, before, doc)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			c.wake(doc)
+			return doc, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s", ErrConflict, id)
+}
+
+func (c *Collection[T, PT]) replace(ctx context.Context, id string, version int64, doc PT) (bool, error) {
+	res, err := c.coll.ReplaceOne(ctx, bson.M{"_id": id, "version": version}, doc)
+	if err != nil {
+		return false, classify(err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+func (c *Collection[T, PT]) wake(doc PT) {
+	if c.waker != nil && len(doc.DocMeta().Outbox) > 0 {
+		c.waker.Wake()
+	}
+}
+
+// Pending implements events.OutboxStore.
+func (c *Collection[T, PT]) Pending(ctx context.Context, limit int) ([]events.Pending, error) {
+	cur, err := c.coll.Find(ctx, bson.M{"outboxPending": true},
+		options.Find().SetLimit(int64(limit)).SetProjection(bson.M{"_id": 1, "outbox": 1}))
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	var out []events.Pending
+	for cur.Next(ctx) {
+		var d struct {
+			ID     string            `bson:"_id"`
+			Outbox []events.Envelope `bson:"outbox"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return nil, err
+		}
+		if len(d.Outbox) > 0 {
+			out = append(out, events.Pending{AggregateID: d.ID, Events: d.Outbox})
+		}
+	}
+	return out, cur.Err()
+}
+
+// MarkPublished implements events.OutboxStore: it removes the published
+// events through the same serialized, version-filtered path as every other
+// write, keeping events added since.
+func (c *Collection[T, PT]) MarkPublished(ctx context.Context, id string, eventIDs []string) error {
+	published := make(map[string]bool, len(eventIDs))
+	for _, e := range eventIDs {
+		published[e] = true
+	}
+	_, err := c.Update(ctx, id, func(doc PT) error {
+		m := doc.DocMeta()
+		keep := m.Outbox[:0]
+		for _, e := range m.Outbox {
+			if !published[e.ID] {
+				keep = append(keep, e)
+			}
+		}
+		if len(keep) == len(m.Outbox) {
+			return ErrUnchanged
+		}
+		m.Outbox, m.OutboxPending = keep, len(keep) > 0
+		if len(keep) == 0 {
+			m.Outbox = nil
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil // deleted since: nothing left to mark
+	}
+	return err
+}
+
+// EnsureOutboxIndex creates the index the relay's scan uses; idempotent.
+func (c *Collection[T, PT]) EnsureOutboxIndex(ctx context.Context) error {
+	_, err := c.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "outboxPending", Value: 1}},
+		Options: options.Index().SetName("outbox_pending").SetSparse(true),
+	})
+	return err
+}
+
+// classify maps a unique-index violation to ErrDuplicate.
+func classify(err error) error {
+	if mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
+}
+
+// Locks serializes work per key within the process (striped mutexes: a
+// fixed memory cost, whatever the number of keys).
+type Locks struct {
+	stripes [1024]sync.Mutex
+}
+
+// Lock locks key and returns its unlock.
+func (l *Locks) Lock(key string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	m := &l.stripes[h.Sum32()%uint32(len(l.stripes))]
+	m.Lock()
+	return m.Unlock
+}

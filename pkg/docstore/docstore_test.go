@@ -1,0 +1,233 @@
+package docstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/ticketing/ticketing/pkg/docstore"
+	"github.com/ticketing/ticketing/pkg/events"
+	"github.com/ticketing/ticketing/pkg/testenv"
+)
+
+// counter is a minimal aggregate: a value, and an optional key that a
+// sparse unique index keeps unique among the documents carrying it.
+type counter struct {
+	ID            string `bson:"_id"`
+	Value         int    `bson:"value"`
+	Key           string `bson:"key,omitempty"`
+	docstore.Meta `bson:",inline"`
+}
+
+func (c *counter) DocMeta() *docstore.Meta { return &c.Meta }
+
+func newCollection(t *testing.T) *docstore.Collection[counter, *counter] {
+	t.Helper()
+	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(testenv.Require(t, "TEST_MONGO_URI")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := client.Database(fmt.Sprintf("docstore_test_%d", time.Now().UnixNano()))
+	t.Cleanup(func() {
+		_ = db.Drop(context.Background())
+		_ = client.Disconnect(context.Background())
+	})
+	coll := db.Collection("counters")
+	_, err = coll.Indexes().CreateOne(context.Background(), mongo.IndexModel{
+		Keys: bson.D{{Key: "key", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := docstore.New[counter](coll, nil)
+	if err := c.EnsureOutboxIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func event(t *testing.T, v int64) events.Envelope {
+	t.Helper()
+	e, err := events.New(events.TicketUpdated, map[string]int64{"version": v}, events.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestUpdate_ConcurrentIncrementsAreNeverLost(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	if err := c.Insert(ctx, &counter{ID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 40
+	var wg sync.WaitGroup
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Update(ctx, "c1", func(d *counter) error {
+				d.Value++
+				d.Version++
+				d.Record(event(t, d.Version))
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := c.Get(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Value != writers || got.Version != writers || len(got.Outbox) != writers || !got.OutboxPending {
+		t.Fatalf("after %d concurrent updates: value %d, version %d, outbox %d, pending %v",
+			writers, got.Value, got.Version, len(got.Outbox), got.OutboxPending)
+	}
+}
+
+func TestUpdate_UnchangedSkipsTheWrite(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	_ = c.Insert(ctx, &counter{ID: "c1", Value: 5})
+	_, err := c.Update(ctx, "c1", func(d *counter) error {
+		d.Value = 99 // must not be written
+		return docstore.ErrUnchanged
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Get(ctx, "c1"); got.Value != 5 {
+		t.Fatalf("ErrUnchanged wrote the document: value %d", got.Value)
+	}
+	if _, err := c.Update(ctx, "missing", func(*counter) error { return nil }); !errors.Is(err, docstore.ErrNotFound) {
+		t.Fatalf("update of a missing document: %v, want ErrNotFound", err)
+	}
+}
+
+func TestUpdate_StaleVersionFromAnotherProcessIsRetried(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	_ = c.Insert(ctx, &counter{ID: "c1"})
+	calls := 0
+	_, err := c.Update(ctx, "c1", func(d *counter) error {
+		calls++
+		if calls == 1 {
+			// Another process (bypassing this one's lock) writes in between.
+			_, err := c.Mongo().UpdateOne(ctx, bson.M{"_id": "c1"}, bson.M{"$set": bson.M{"value": 10, "version": 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Value++
+		d.Version++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.Get(ctx, "c1")
+	if calls != 2 || got.Value != 11 || got.Version != 2 {
+		t.Fatalf("calls %d, value %d, version %d; want the update re-applied on the newer document (2, 11, 2)", calls, got.Value, got.Version)
+	}
+}
+
+func TestInsert_SparseUniqueKeyAdmitsOneHolder(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	const contenders = 32
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, dups := 0, 0
+	for i := 0; i < contenders; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.Insert(ctx, &counter{ID: fmt.Sprintf("o%d", i), Key: "ticket-1"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, docstore.ErrDuplicate):
+				dups++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || dups != contenders-1 {
+		t.Fatalf("wins %d, duplicates %d; want 1 and %d", wins, dups, contenders-1)
+	}
+	// Releasing the key (the field removed by a whole-document write)
+	// lets a new holder in.
+	var holder string
+	cur, _ := c.Mongo().Find(ctx, bson.M{"key": "ticket-1"})
+	var docs []counter
+	_ = cur.All(ctx, &docs)
+	if len(docs) != 1 {
+		t.Fatalf("%d holders stored", len(docs))
+	}
+	holder = docs[0].ID
+	if _, err := c.Update(ctx, holder, func(d *counter) error { d.Key = ""; d.Version++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Insert(ctx, &counter{ID: "next", Key: "ticket-1"}); err != nil {
+		t.Fatalf("a new holder after release: %v", err)
+	}
+}
+
+func TestOutbox_PendingAndMarkPublishedKeepNewerEvents(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	first := event(t, 0)
+	d := &counter{ID: "c1"}
+	d.Record(first)
+	_ = c.Insert(ctx, d)
+	_ = c.Insert(ctx, &counter{ID: "quiet"})
+
+	pending, err := c.Pending(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].AggregateID != "c1" || len(pending[0].Events) != 1 || pending[0].Events[0].ID != first.ID {
+		t.Fatalf("pending = %+v; want c1 with its one event", pending)
+	}
+	// A change after the relay read the outbox adds an event the relay
+	// has not published: marking the first must keep it.
+	second := event(t, 1)
+	_, _ = c.Update(ctx, "c1", func(d *counter) error { d.Version++; d.Record(second); return nil })
+	if err := c.MarkPublished(ctx, "c1", []string{first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.Get(ctx, "c1")
+	if len(got.Outbox) != 1 || got.Outbox[0].ID != second.ID || !got.OutboxPending || got.Version != 1 {
+		t.Fatalf("after marking the first: outbox %v pending %v version %d", got.Outbox, got.OutboxPending, got.Version)
+	}
+	if err := c.MarkPublished(ctx, "c1", []string{second.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = c.Get(ctx, "c1")
+	if len(got.Outbox) != 0 || got.OutboxPending {
+		t.Fatalf("after marking both: outbox %v pending %v", got.Outbox, got.OutboxPending)
+	}
+	if pending, _ := c.Pending(ctx, 10); len(pending) != 0 {
+		t.Fatalf("still pending: %+v", pending)
+	}
+}
