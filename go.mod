@@ -4,7 +4,9 @@ go 1.24
 
 require (
 	github.com/compose-spec/compose-go/v2 v2.9.1
-	go.mongodb.org/mongo-driver v1.17.4
+	github.com/google/uuid v1.6.0
+	github.com/ticketing/ticketing/pkg v0.0.0-00010101000000-000000000000
+	go.mongodb.org/mongo-driver v1.17.10
 )
 
 require (
@@ -17,6 +19,7 @@ require (
 	github.com/mattn/go-shellwords v1.0.12 // indirect
 	github.com/montanaflynn/stats v0.7.1 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/ory/client-go v1.14.3 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.1 // indirect
 	github.com/sirupsen/logrus v1.9.0 // indirect
 	github.com/xdg-go/pbkdf2 v1.0.0 // indirect
@@ -25,8 +28,11 @@ require (
 	github.com/xhit/go-str2duration/v2 v2.1.0 // indirect
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
-	golang.org/x/crypto v0.26.0 // indirect
-	golang.org/x/sync v0.8.0 // indirect
-	golang.org/x/sys v0.23.0 // indirect
-	golang.org/x/text v0.17.0 // indirect
+	golang.org/x/crypto v0.40.0 // indirect
+	golang.org/x/oauth2 v0.21.0 // indirect
+	golang.org/x/sync v0.16.0 // indirect
+	golang.org/x/sys v0.35.0 // indirect
+	golang.org/x/text v0.27.0 // indirect
 )
+
+replace github.com/ticketing/ticketing/pkg => ./pkg
