@@ -27,7 +27,7 @@ const (
 	portKetoMetrics = 4468
 	portMongo       = 27017
 	portAMQP        = 5672
-	portErlDist     = 25672
+	portErlDist     = 6672 // not 25672: that is AMQP's port under PORT_OFFSET=20000
 	portEPMD        = 4369
 	portRedis       = 6379
 	portPostgres    = 5432

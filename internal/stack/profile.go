@@ -51,6 +51,10 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 				return Options{}, fmt.Errorf("PORT_OFFSET: want a number from 0 to 30000, got %q", v)
 			}
 		}
+		if _, set := ProcessEnv()["NGINX_PORT"]; !set && o.PortOffset != 0 {
+			// A second stack moves nginx along with everything else.
+			o.Settings["NGINX_PORT"] = strconv.Itoa(portNginx + o.PortOffset)
+		}
 		o.State = o.Settings["STATE_DIR"]
 		if o.State == "" {
 			o.State = filepath.Join(root, ".state")

@@ -3,6 +3,7 @@ package stack
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -102,6 +103,28 @@ func TestResolveEnv_UserSettingsCannotMoveRunnerAddresses(t *testing.T) {
 	} {
 		if env[k] != want {
 			t.Errorf("%s = %q, want %q", k, env[k], want)
+		}
+	}
+}
+
+func TestPorts_NoTwoStacksCollide(t *testing.T) {
+	t.Parallel()
+	bases := []int{portNginx, portKratosPub, portKratosAdmin, portKetoRead, portKetoWrite, portKetoOPL,
+		portKetoMetrics, portMongo, portAMQP, portErlDist, portEPMD, portRedis, portPostgres, portStripe}
+	for i := range Services {
+		bases = append(bases, portService+i)
+	}
+	used := map[int]string{}
+	for _, offset := range []int{0, TestPortOffset, 20000} {
+		for _, b := range bases {
+			p := b + offset
+			if p > 65535 {
+				t.Fatalf("port %d + offset %d is out of range", b, offset)
+			}
+			if other, ok := used[p]; ok {
+				t.Fatalf("port %d (base %d, offset %d) collides with %s", p, b, offset, other)
+			}
+			used[p] = strings.Join([]string{"base", strconv.Itoa(b), "offset", strconv.Itoa(offset)}, " ")
 		}
 	}
 }

@@ -133,7 +133,7 @@ func (s *Stack) rabbitmq() *component {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			conf := "# written by the local stack runner\nlisteners.tcp.default = " + strconv.Itoa(s.port(portAMQP)) + "\n"
+			conf := "# written by the local stack runner: AMQP on loopback only\nlisteners.tcp.1 = " + s.addr(portAMQP) + "\n"
 			if err := os.WriteFile(filepath.Join(dir, "rabbitmq.conf"), []byte(conf), 0o644); err != nil {
 				return err
 			}

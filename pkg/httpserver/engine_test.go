@@ -189,6 +189,11 @@ func TestReadyz_RunsChecks(t *testing.T) {
 			http.StatusServiceUnavailable, `{"status":"unavailable","checks":{"kratos":"failed","mongo":"ok"}}`,
 		},
 		{
+			"a described check shows its state",
+			[]httpserver.Check{{Name: "queue", Describe: func(context.Context) (any, error) { return map[string]int{"scheduled": 3}, nil }}},
+			http.StatusOK, `{"status":"ok","checks":{"queue":"ok"},"details":{"queue":{"scheduled":3}}}`,
+		},
+		{
 			"one hangs and times out",
 			[]httpserver.Check{{Name: "mongo", Run: hang}},
 			http.StatusServiceUnavailable, `{"status":"unavailable","checks":{"mongo":"failed"}}`,

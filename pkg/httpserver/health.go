@@ -15,16 +15,27 @@ import (
 const CheckTimeout = 2 * time.Second
 
 // Check is one readiness check: Run returns nil when the dependency Name
-// (e.g. "mongo", "kratos") can serve.
+// (e.g. "mongo", "kratos") can serve. Describe, when set, replaces Run and
+// also returns a state shown under "details" in /readyz (queue depths, for
+// example) — never secrets.
 type Check struct {
-	Name string
-	Run  func(ctx context.Context) error
+	Name     string
+	Run      func(ctx context.Context) error
+	Describe func(ctx context.Context) (any, error)
+}
+
+func (c Check) run(ctx context.Context) (any, error) {
+	if c.Describe != nil {
+		return c.Describe(ctx)
+	}
+	return nil, c.Run(ctx)
 }
 
 // readiness is the /readyz document.
 type readiness struct {
-	Status string            `json:"status"`
-	Checks map[string]string `json:"checks"`
+	Status  string            `json:"status"`
+	Checks  map[string]string `json:"checks"`
+	Details map[string]any    `json:"details,omitempty"`
 }
 
 // healthz answers liveness probes: the process serves HTTP.
@@ -38,6 +49,7 @@ func readyz(logger *slog.Logger, checks []Check) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		results := make(map[string]string, len(checks))
+		details := map[string]any{}
 		var (
 			mu sync.Mutex
 			wg sync.WaitGroup
@@ -49,19 +61,26 @@ func readyz(logger *slog.Logger, checks []Check) gin.HandlerFunc {
 				checkCtx, cancel := context.WithTimeout(ctx, CheckTimeout)
 				defer cancel()
 				result := "ok"
-				if err := check.Run(checkCtx); err != nil {
+				detail, err := check.run(checkCtx)
+				if err != nil {
 					result = "failed"
 					logger.WarnContext(ctx, "readiness check failed",
 						slog.String("check", check.Name), slog.String("error", err.Error()))
 				}
 				mu.Lock()
 				results[check.Name] = result
+				if detail != nil {
+					details[check.Name] = detail
+				}
 				mu.Unlock()
 			}()
 		}
 		wg.Wait()
 
 		doc := readiness{Status: "ok", Checks: results}
+		if len(details) > 0 {
+			doc.Details = details
+		}
 		status := http.StatusOK
 		for _, result := range results {
 			if result != "ok" {
