@@ -213,6 +213,7 @@ func (s *Stack) define() []*component {
 			command: func() *exec.Cmd {
 				c := s.cmd(s.bin(svc))
 				c.Env = append(c.Env, "HTTP_ADDR="+s.addr(port), "MONGO_DATABASE="+svc, "SERVICE_NAME="+svc)
+				c.Env = append(c.Env, s.overrides(svc).List()...)
 				return c
 			},
 			ready: func(ctx context.Context) error { return httpOK(ctx, "http://"+s.addr(port)+"/readyz") },

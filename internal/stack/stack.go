@@ -47,6 +47,9 @@ type Stack struct {
 	Options
 	env        Env
 	components []*component
+
+	mu       sync.Mutex
+	override map[string]Env // per service, set by RestartWith
 }
 
 // New resolves the stack's configuration; it starts nothing.
@@ -314,4 +317,22 @@ func (s *Stack) component(name string) *component {
 		}
 	}
 	return nil
+}
+
+// RestartWith restarts a service with extra variables (a test's short hold
+// window, say); RestartWith(ctx, name, nil) restores its usual environment.
+func (s *Stack) RestartWith(ctx context.Context, name string, env Env) error {
+	s.mu.Lock()
+	if s.override == nil {
+		s.override = map[string]Env{}
+	}
+	s.override[name] = env
+	s.mu.Unlock()
+	return s.Restart(ctx, name)
+}
+
+func (s *Stack) overrides(name string) Env {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.override[name].Merge()
 }

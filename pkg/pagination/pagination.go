@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/ticketing/ticketing/pkg/apierr"
 )
@@ -60,6 +61,10 @@ func (s *Signer) Parse(rawLimit, rawCursor, scope string) (Page, error) {
 		return p, nil
 	}
 	bad := apierr.Validation(apierr.Field("cursor", "is not a cursor this list issued; use the 'next' value of the previous page"))
+	// The decoder skips CR and LF; a cursor is only ever the alphabet.
+	if strings.IndexFunc(rawCursor, notURLBase64) >= 0 {
+		return Page{}, bad
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(rawCursor)
 	if err != nil || len(raw) <= sha256.Size {
 		return Page{}, bad
@@ -85,6 +90,10 @@ func (s *Signer) Next(page Page, returned int, lastKey, scope string) *string {
 	body, _ := json.Marshal(cursor{After: lastKey, Scope: scope})
 	out := base64.RawURLEncoding.EncodeToString(append(body, s.mac(body)...))
 	return &out
+}
+
+func notURLBase64(r rune) bool {
+	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 }
 
 func (s *Signer) mac(body []byte) []byte {
