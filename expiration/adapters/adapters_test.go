@@ -22,11 +22,12 @@ import (
 
 func newOrderID() string { return primitive.NewObjectID().Hex() }
 
-// scheduler returns a scheduler on the test stack's Redis; each test uses
-// fresh order ids, so tests share the queue without interfering.
+// scheduler returns a scheduler on the test stack's Redis, in database 12:
+// the running expiration service works on database 0 and would otherwise
+// take the tests' tasks. Each test uses fresh order ids.
 func scheduler(t *testing.T) (*adapters.AsynqScheduler, *asynq.Inspector, asynq.RedisClientOpt) {
 	t.Helper()
-	opt := asynq.RedisClientOpt{Addr: testenv.Require(t, "TEST_REDIS_ADDR")}
+	opt := asynq.RedisClientOpt{Addr: testenv.Require(t, "TEST_REDIS_ADDR"), DB: 12}
 	s := adapters.NewAsynqScheduler(opt)
 	in := asynq.NewInspector(opt)
 	t.Cleanup(func() { _ = s.Close(); _ = in.Close() })
@@ -155,5 +156,25 @@ func TestMongoExpirations_RecordsOnceWithItsEvent(t *testing.T) {
 	}
 	if n, _ := db.Collection("expirations").CountDocuments(ctx, bson.M{"_id": id}); n != 1 {
 		t.Fatalf("%d expiry documents, want 1", n)
+	}
+}
+
+func TestAsynqScheduler_StateOfAnEmptyRedis(t *testing.T) {
+	t.Parallel()
+	// A fresh Redis database (the test stack's Redis, database 15) has no
+	// queue yet: the state is zero, not an error, so the service is ready.
+	opt := asynq.RedisClientOpt{Addr: testenv.Require(t, "TEST_REDIS_ADDR"), DB: 15}
+	s := adapters.NewAsynqScheduler(opt)
+	defer s.Close()
+	in := asynq.NewInspector(opt)
+	defer in.Close()
+	if qs, _ := in.Queues(); len(qs) > 0 {
+		for _, q := range qs {
+			_ = in.DeleteQueue(q, true)
+		}
+	}
+	state, err := s.State(context.Background())
+	if err != nil || state != (adapters.QueueState{}) {
+		t.Fatalf("State = %+v, %v; want zero and no error", state, err)
 	}
 }

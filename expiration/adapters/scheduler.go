@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -104,10 +105,16 @@ type QueueState struct {
 
 // State reads the queue's state from Redis; it fails when Redis does.
 func (s *AsynqScheduler) State(context.Context) (any, error) {
-	info, err := s.inspector.GetQueueInfo(Queue)
-	if errors.Is(err, asynq.ErrQueueNotFound) {
+	// GetQueueInfo does not wrap ErrQueueNotFound, so ask for the queues
+	// first: a queue appears with its first task.
+	queues, err := s.inspector.Queues()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(queues, Queue) {
 		return QueueState{}, nil // nothing was ever scheduled
 	}
+	info, err := s.inspector.GetQueueInfo(Queue)
 	if err != nil {
 		return nil, err
 	}
