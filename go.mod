@@ -5,6 +5,7 @@ go 1.24
 require (
 	github.com/compose-spec/compose-go/v2 v2.9.1
 	github.com/google/uuid v1.6.0
+	github.com/stripe/stripe-go/v76 v76.25.0
 	github.com/ticketing/ticketing/pkg v0.0.0-00010101000000-000000000000
 	go.mongodb.org/mongo-driver v1.17.10
 )
@@ -20,6 +21,7 @@ require (
 	github.com/montanaflynn/stats v0.7.1 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/ory/client-go v1.14.3 // indirect
+	github.com/rabbitmq/amqp091-go v1.16.0 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.1 // indirect
 	github.com/sirupsen/logrus v1.9.0 // indirect
 	github.com/xdg-go/pbkdf2 v1.0.0 // indirect

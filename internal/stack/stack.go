@@ -266,17 +266,18 @@ func signalFor(name string) syscall.Signal {
 // direct addresses of the servers they inspect.
 func (s *Stack) TestEnv() Env {
 	return Env{
-		"TEST_STACK_URL":            s.URL(),
-		"TEST_MONGO_URI":            s.env["MONGO_URI"],
-		"TEST_KRATOS_PUBLIC_URL":    s.env["KRATOS_PUBLIC_URL"],
-		"TEST_KRATOS_ADMIN_URL":     s.env["KRATOS_ADMIN_URL"],
-		"TEST_KETO_READ_URL":        s.env["KETO_READ_URL"],
-		"TEST_KETO_WRITE_URL":       s.env["KETO_WRITE_URL"],
-		"TEST_RABBITMQ_URL":         s.env["RABBITMQ_URL"],
-		"TEST_REDIS_ADDR":           s.env["REDIS_ADDR"],
-		"TEST_STRIPE_API_BASE":      s.env["STRIPE_API_BASE"],
-		"TEST_STATE_DIR":            s.State,
-		"TEST_AUTH_WEBHOOK_API_KEY": s.env["AUTH_WEBHOOK_API_KEY"],
+		"TEST_STACK_URL":             s.URL(),
+		"TEST_MONGO_URI":             s.env["MONGO_URI"],
+		"TEST_KRATOS_PUBLIC_URL":     s.env["KRATOS_PUBLIC_URL"],
+		"TEST_KRATOS_ADMIN_URL":      s.env["KRATOS_ADMIN_URL"],
+		"TEST_KETO_READ_URL":         s.env["KETO_READ_URL"],
+		"TEST_KETO_WRITE_URL":        s.env["KETO_WRITE_URL"],
+		"TEST_RABBITMQ_URL":          s.env["RABBITMQ_URL"],
+		"TEST_REDIS_ADDR":            s.env["REDIS_ADDR"],
+		"TEST_STRIPE_API_BASE":       s.env["STRIPE_API_BASE"],
+		"TEST_STATE_DIR":             s.State,
+		"TEST_AUTH_WEBHOOK_API_KEY":  s.env["AUTH_WEBHOOK_API_KEY"],
+		"TEST_STRIPE_WEBHOOK_SECRET": s.env["STRIPE_WEBHOOK_SECRET"],
 	}
 }
 

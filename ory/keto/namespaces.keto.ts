@@ -63,5 +63,10 @@ class Payment implements Namespace {
       this.related.admins.includes(ctx.subject),
 
     edit: (ctx: Context): boolean => this.related.owners.includes(ctx.subject),
+
+    // The buyer, or an admin, may give the money back.
+    refund: (ctx: Context): boolean =>
+      this.related.owners.includes(ctx.subject) ||
+      this.related.admins.includes(ctx.subject),
   }
 }

@@ -1,0 +1,42 @@
+// Package app holds the orders use cases, one per file. They speak domain
+// types and depend on the narrow interfaces declared here and in domain,
+// which the adapters implement.
+package app
+
+import (
+	"context"
+
+	"github.com/ticketing/ticketing/orders/domain"
+)
+
+// Application is the orders use cases, as the ports call them.
+type Application struct {
+	// Requests of signed-in users.
+	CreateOrder CreateOrderHandler
+	CancelOrder CancelOrderHandler
+	GetOrder    GetOrderHandler
+	ListOrders  ListOrdersHandler
+	// Events of the other services.
+	ApplyTicket   ApplyTicketHandler
+	ExpireOrder   ExpireOrderHandler
+	CompleteOrder CompleteOrderHandler
+	RefundOrder   RefundOrderHandler
+	// Background work.
+	RepairGrants RepairGrantsHandler
+}
+
+// Permissions is the permission server (Keto) as the use cases need it.
+// Errors are *apierr.Error values (Keto unavailable → 503).
+type Permissions interface {
+	// CanOrderTicket: Ticket:<ticketID>#order@User:<userID> (anyone but
+	// the seller).
+	CanOrderTicket(ctx context.Context, userID, ticketID string) (bool, error)
+	// CanViewOrder: Order:<orderID>#view (the buyer, the ticket's seller,
+	// an admin).
+	CanViewOrder(ctx context.Context, userID, orderID string) (bool, error)
+	// CanEditOrder: Order:<orderID>#edit (the buyer).
+	CanEditOrder(ctx context.Context, userID, orderID string) (bool, error)
+	// GrantOrder writes the order's tuples (buyer as owner, the ticket as
+	// parent, the admin group) in one call; writing them again is harmless.
+	GrantOrder(ctx context.Context, o *domain.Order) error
+}

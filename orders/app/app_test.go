@@ -1,0 +1,252 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ticketing/ticketing/orders/adapters"
+	"github.com/ticketing/ticketing/orders/app"
+	"github.com/ticketing/ticketing/orders/app/apptest"
+	"github.com/ticketing/ticketing/orders/domain"
+	"github.com/ticketing/ticketing/pkg/apierr"
+)
+
+const (
+	ticketID = "656565656565656565656565"
+	seller   = "seller-1"
+	buyer    = "buyer-1"
+)
+
+type fixture struct {
+	orders  *adapters.MemoryOrderRepository
+	tickets *adapters.MemoryTicketReplica
+	perms   *apptest.Permissions
+	app     app.Application
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f := fixture{
+		orders:  adapters.NewMemoryOrderRepository(),
+		tickets: adapters.NewMemoryTicketReplica(),
+		perms:   apptest.NewPermissions(),
+	}
+	f.app = app.Application{
+		CreateOrder:   app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, 15*time.Minute, logger),
+		CancelOrder:   app.NewCancelOrderHandler(f.orders, f.perms),
+		GetOrder:      app.NewGetOrderHandler(f.orders, f.perms),
+		ExpireOrder:   app.NewExpireOrderHandler(f.orders, logger),
+		CompleteOrder: app.NewCompleteOrderHandler(f.orders, logger),
+		RefundOrder:   app.NewRefundOrderHandler(f.orders, logger),
+		RepairGrants:  app.NewRepairGrantsHandler(f.orders, f.perms, logger),
+	}
+	f.perms.AddTicket(ticketID, seller)
+	if _, err := f.tickets.Apply(context.Background(), domain.Ticket{
+		ID: ticketID, Title: "Concert", Price: 2500, Currency: "eur", SellerID: seller, Status: "available", Version: 0,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f fixture) create(t *testing.T, buyerID string) *domain.Order {
+	t.Helper()
+	o, err := f.app.CreateOrder.Handle(context.Background(), app.CreateOrder{BuyerID: buyerID, TicketID: ticketID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestCreateOrder_GrantsTheBuyerBeforeAnswering(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	o := f.create(t, buyer)
+	if o.Status() != domain.StatusCreated || o.Ticket().SellerID != seller || o.Ticket().Price != 2500 {
+		t.Fatalf("created %+v", o)
+	}
+	for who, want := range map[string]bool{buyer: true, seller: true, "stranger": false} {
+		if ok, _ := f.perms.CanViewOrder(context.Background(), who, o.ID()); ok != want {
+			t.Errorf("%s may view: %v, want %v", who, ok, want)
+		}
+	}
+	if pending, _ := f.orders.GrantsPending(context.Background(), time.Now().Add(time.Hour), 10); len(pending) != 0 {
+		t.Errorf("a granted order is still flagged")
+	}
+}
+
+func TestCreateOrder_Refusals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		buyer    string
+		ticketID string
+		want     error
+	}{
+		{"the seller orders their own ticket", seller, ticketID, domain.ErrOwnTicket},
+		{"a ticket the replica does not know", buyer, "777777777777777777777777", domain.ErrTicketNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			_, err := f.app.CreateOrder.Handle(context.Background(), app.CreateOrder{BuyerID: tt.buyer, TicketID: tt.ticketID})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCreateOrder_RejectsAReservedTicket(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.create(t, buyer)
+	_, err := f.app.CreateOrder.Handle(context.Background(), app.CreateOrder{BuyerID: "buyer-2", TicketID: ticketID})
+	if !errors.Is(err, domain.ErrTicketUnavailable) {
+		t.Fatalf("second order: %v, want ErrTicketUnavailable", err)
+	}
+}
+
+func TestCreateOrder_WithoutKetoWithdrawsTheOrderSoARetryWorks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.perms.GrantsFail = true
+	_, err := f.app.CreateOrder.Handle(context.Background(), app.CreateOrder{BuyerID: buyer, TicketID: ticketID})
+	if apierr.KindOf(err) != apierr.KindUnavailable {
+		t.Fatalf("error %v, want unavailable", err)
+	}
+	withdrawn, _ := f.orders.List(context.Background(), domain.ListQuery{Role: domain.RoleBuyer, UserID: buyer, Limit: 10})
+	if len(withdrawn) != 1 || withdrawn[0].Status() != domain.StatusCancelled {
+		t.Fatalf("orders after the failure: %+v; want one cancelled", withdrawn)
+	}
+	f.perms.GrantsFail = false
+	if o := f.create(t, buyer); o.Status() != domain.StatusCreated {
+		t.Fatalf("retry: %+v", o)
+	}
+}
+
+func TestRepairGrants_GrantsOrdersLeftFlaggedAndClearsThem(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tk, _ := f.tickets.Get(context.Background(), ticketID)
+	// An order stored by a process that died before writing its tuples.
+	o, err := domain.NewOrder(f.orders.NextID(), buyer, tk, time.Now().Add(-time.Minute), 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.orders.Add(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := f.perms.CanViewOrder(context.Background(), buyer, o.ID()); ok {
+		t.Fatal("the orphan is visible before the repair")
+	}
+	n, err := f.app.RepairGrants.Repair(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("Repair = %d, %v; want 1", n, err)
+	}
+	if ok, _ := f.perms.CanViewOrder(context.Background(), buyer, o.ID()); !ok {
+		t.Fatal("the buyer cannot view the repaired order")
+	}
+	if n, _ := f.app.RepairGrants.Repair(context.Background()); n != 0 {
+		t.Fatalf("second pass repaired %d, want 0", n)
+	}
+}
+
+func TestRepairGrants_LeavesYoungOrdersToTheirRequest(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tk, _ := f.tickets.Get(context.Background(), ticketID)
+	o, _ := domain.NewOrder(f.orders.NextID(), buyer, tk, time.Now(), 15*time.Minute)
+	if err := f.orders.Add(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.app.RepairGrants.Repair(context.Background()); n != 0 {
+		t.Fatalf("repaired %d orders still inside the grace period", n)
+	}
+}
+
+func TestCancelOrder_WhoMayCancel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		caller string
+		want   error
+	}{
+		{buyer, nil},
+		{seller, domain.ErrNotOrderOwner},
+		{"admin", domain.ErrNotOrderOwner},
+		{"stranger", domain.ErrOrderNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caller, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.perms.AddAdmin("admin")
+			o := f.create(t, buyer)
+			got, err := f.app.CancelOrder.Handle(context.Background(), app.CancelOrder{UserID: tt.caller, OrderID: o.ID()})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error %v, want %v", err, tt.want)
+			}
+			if err == nil && (got.Status() != domain.StatusCancelled || got.Version() != 1) {
+				t.Fatalf("cancelled order %+v", got)
+			}
+		})
+	}
+}
+
+func TestGetOrder_UnknownAndInvisibleOrdersAreBothNotFound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	o := f.create(t, buyer)
+	for _, q := range []app.GetOrder{
+		{UserID: "stranger", OrderID: o.ID()},
+		{UserID: buyer, OrderID: "777777777777777777777777"},
+	} {
+		if _, err := f.app.GetOrder.Handle(context.Background(), q); !errors.Is(err, domain.ErrOrderNotFound) {
+			t.Errorf("%+v: %v, want ErrOrderNotFound", q, err)
+		}
+	}
+}
+
+func TestOrderEvents_AreIdempotentAndIgnoreUnknownOrders(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	const payment = "aaaaaaaaaaaaaaaaaaaaaaaa"
+	o := f.create(t, buyer)
+	for range 2 {
+		if err := f.app.CompleteOrder.Handle(ctx, o.ID(), payment); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.app.ExpireOrder.Handle(ctx, o.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := f.orders.Get(ctx, o.ID())
+	if got.Status() != domain.StatusComplete || got.Version() != 1 {
+		t.Fatalf("after two payments and two expiries: %s v%d; want complete v1", got.Status(), got.Version())
+	}
+	for range 2 {
+		if err := f.app.RefundOrder.Handle(ctx, o.ID(), payment); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ = f.orders.Get(ctx, o.ID()); got.Status() != domain.StatusRefunded || got.Version() != 2 {
+		t.Fatalf("after two refunds: %s v%d; want refunded v2", got.Status(), got.Version())
+	}
+	unknown := "777777777777777777777777"
+	for _, err := range []error{
+		f.app.ExpireOrder.Handle(ctx, unknown),
+		f.app.CompleteOrder.Handle(ctx, unknown, payment),
+		f.app.RefundOrder.Handle(ctx, unknown, payment),
+	} {
+		if err != nil {
+			t.Errorf("event for an unknown order: %v, want it ignored", err)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/ticketing/ticketing/orders/domain"
+)
+
+// CreateOrder is a buyer's order of a ticket, as the client sent it.
+type CreateOrder struct {
+	BuyerID  string
+	TicketID string
+}
+
+// CreateOrderHandler creates orders.
+type CreateOrderHandler struct {
+	orders  domain.Repository
+	tickets domain.TicketReplica
+	perms   Permissions
+	window  time.Duration
+	now     func() time.Time
+	logger  *slog.Logger
+}
+
+// NewCreateOrderHandler returns the create-order use case; orders hold
+// their ticket for window.
+func NewCreateOrderHandler(orders domain.Repository, tickets domain.TicketReplica, perms Permissions, window time.Duration, logger *slog.Logger) CreateOrderHandler {
+	return CreateOrderHandler{orders: orders, tickets: tickets, perms: perms, window: window, now: time.Now, logger: logger}
+}
+
+// Handle creates the order. Order of writes: the order (with its
+// order.created event, and flagged "grants pending"), then its Keto tuples
+// in one call, then the flag is cleared. The unique active ticket id
+// decides between concurrent buyers: the loser's insert fails
+// (ErrTicketUnavailable) and writes nothing.
+//
+// If the tuples cannot be written the order is cancelled again (its
+// order.cancelled event follows) and the client gets the error, so that
+// retrying works; if even that fails, RepairGrants writes the tuples later.
+func (h CreateOrderHandler) Handle(ctx context.Context, cmd CreateOrder) (*domain.Order, error) {
+	ticketID, err := domain.ParseID("ticketId", cmd.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	ticket, err := h.tickets.Get(ctx, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	allowed, err := h.perms.CanOrderTicket(ctx, cmd.BuyerID, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	if !allowed {
+		return nil, domain.ErrOwnTicket
+	}
+	order, err := domain.NewOrder(h.orders.NextID(), cmd.BuyerID, ticket, h.now(), h.window)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.orders.Add(ctx, order); err != nil {
+		return nil, err
+	}
+	if err := h.perms.GrantOrder(ctx, order); err != nil {
+		h.withdraw(ctx, order)
+		return nil, err
+	}
+	if err := h.orders.GrantsDone(ctx, order.ID()); err != nil {
+		h.logger.WarnContext(ctx, "order granted but still flagged; the repairer clears it",
+			slog.String("order_id", order.ID()), slog.String("error", err.Error()))
+	}
+	return order, nil
+}
+
+// withdraw cancels an order whose tuples could not be written.
+func (h CreateOrderHandler) withdraw(ctx context.Context, order *domain.Order) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := h.orders.Update(ctx, order.ID(), func(o *domain.Order) (bool, error) { return o.Cancel() })
+	if err != nil {
+		h.logger.ErrorContext(ctx, "order without tuples not withdrawn; the repairer grants it",
+			slog.String("order_id", order.ID()), slog.String("error", err.Error()))
+	}
+}

@@ -1,0 +1,189 @@
+// Package domain holds the orders model: an order holds one ticket for its
+// buyer from creation until it is cancelled, expires or is refunded, and at
+// most one active order may hold a ticket.
+package domain
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ticketing/ticketing/pkg/apierr"
+)
+
+// Status is where an order is in its life.
+type Status string
+
+// The statuses of design §2: created → complete (paid) or cancelled (by the
+// buyer or when the hold window ends); complete → refunded.
+const (
+	StatusCreated   Status = "created"
+	StatusCancelled Status = "cancelled"
+	StatusComplete  Status = "complete"
+	StatusRefunded  Status = "refunded"
+)
+
+// Active reports whether an order in this status holds its ticket: a
+// created order reserves it, a complete one has bought it.
+func (s Status) Active() bool { return s == StatusCreated || s == StatusComplete }
+
+// TicketSnapshot is the ticket as the order saw it when it was created: the
+// price the buyer pays is this one, whatever the seller changes later.
+type TicketSnapshot struct {
+	ID       string
+	Title    string
+	Price    int64
+	Currency string
+	SellerID string
+	Version  int64
+}
+
+// Order is one buyer's order of one ticket.
+type Order struct {
+	id        string
+	buyerID   string
+	status    Status
+	ticket    TicketSnapshot
+	expiresAt time.Time
+	createdAt time.Time
+	paymentID string
+	version   int64
+}
+
+// NewOrder is a new order with id by buyerID of ticket t, held from now
+// until now+window.
+func NewOrder(id, buyerID string, t Ticket, now time.Time, window time.Duration) (*Order, error) {
+	switch {
+	case !ValidID(id):
+		return nil, errors.New("domain: order id must be 24 lower-case hex digits")
+	case buyerID == "":
+		return nil, errors.New("domain: an order needs a buyer")
+	case !ValidID(t.ID) || t.SellerID == "":
+		return nil, errors.New("domain: an order needs a known ticket")
+	case window <= 0:
+		return nil, errors.New("domain: the hold window must be positive")
+	}
+	now = now.UTC().Truncate(time.Millisecond)
+	return &Order{
+		id:      id,
+		buyerID: buyerID,
+		status:  StatusCreated,
+		ticket: TicketSnapshot{
+			ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, SellerID: t.SellerID, Version: t.Version,
+		},
+		expiresAt: now.Add(window),
+		createdAt: now,
+	}, nil
+}
+
+// RestoreOrder rebuilds a stored order; only repositories call it.
+func RestoreOrder(id, buyerID string, status Status, ticket TicketSnapshot, expiresAt, createdAt time.Time, paymentID string, version int64) *Order {
+	return &Order{
+		id: id, buyerID: buyerID, status: status, ticket: ticket,
+		expiresAt: expiresAt.UTC(), createdAt: createdAt.UTC(), paymentID: paymentID, version: version,
+	}
+}
+
+// ID is the order's id (24 hex digits).
+func (o *Order) ID() string { return o.id }
+
+// BuyerID is the buyer's identity id.
+func (o *Order) BuyerID() string { return o.buyerID }
+
+// Status is the order's status.
+func (o *Order) Status() Status { return o.status }
+
+// Ticket is the ticket as ordered.
+func (o *Order) Ticket() TicketSnapshot { return o.ticket }
+
+// ExpiresAt is when the hold window of a created order ends.
+func (o *Order) ExpiresAt() time.Time { return o.expiresAt }
+
+// CreatedAt is when the order was created.
+func (o *Order) CreatedAt() time.Time { return o.createdAt }
+
+// PaymentID is the payment that completed the order, once paid.
+func (o *Order) PaymentID() string { return o.paymentID }
+
+// Version is 0 when created, +1 per change.
+func (o *Order) Version() int64 { return o.version }
+
+// ActiveTicketID is the ticket id while the order holds its ticket (created
+// or complete), else "". The store keeps it unique: it is the one-active-
+// order-per-ticket rule.
+func (o *Order) ActiveTicketID() string {
+	if o.status.Active() {
+		return o.ticket.ID
+	}
+	return ""
+}
+
+// Cancel is the buyer's cancellation: created → cancelled. Cancelling a
+// cancelled order changes nothing (false); a complete or refunded order
+// cannot be cancelled.
+func (o *Order) Cancel() (bool, error) {
+	switch o.status {
+	case StatusCreated:
+		o.change(StatusCancelled)
+		return true, nil
+	case StatusCancelled:
+		return false, nil
+	default:
+		return false, ErrOrderNotCancellable
+	}
+}
+
+// Expire ends the hold window: a created order is cancelled; any other
+// changes nothing (a paid order stays paid).
+func (o *Order) Expire() bool {
+	if o.status != StatusCreated {
+		return false
+	}
+	o.change(StatusCancelled)
+	return true
+}
+
+// Complete records the payment that paid the order: only a created order
+// completes. A payment for an order no longer active changes nothing here;
+// payments refunds it.
+func (o *Order) Complete(paymentID string) bool {
+	if o.status != StatusCreated || paymentID == "" {
+		return false
+	}
+	o.paymentID = paymentID
+	o.change(StatusComplete)
+	return true
+}
+
+// Refund records the refund of the payment that completed the order:
+// complete → refunded. A refund of another payment (one that came too late
+// for the order) changes nothing.
+func (o *Order) Refund(paymentID string) bool {
+	if o.status != StatusComplete || paymentID != o.paymentID {
+		return false
+	}
+	o.change(StatusRefunded)
+	return true
+}
+
+func (o *Order) change(to Status) {
+	o.status = to
+	o.version++
+}
+
+var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// ValidID reports whether id is an ObjectId in its canonical form: 24
+// lower-case hex digits.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// ParseID checks an id a client sent in field; upper-case hex digits are
+// accepted and made lower-case.
+func ParseID(field, raw string) (string, error) {
+	id := strings.ToLower(raw)
+	if !ValidID(id) {
+		return "", apierr.Validation(apierr.Field(field, "must be an id of 24 hex digits"))
+	}
+	return id, nil
+}

@@ -1,0 +1,186 @@
+// Package service wires orders: configuration, adapters, use cases, the
+// HTTP and event ports, and the background work (outbox relay, event
+// consumer, grant repairer), with an orderly shutdown.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/ticketing/ticketing/orders/adapters"
+	"github.com/ticketing/ticketing/orders/app"
+	"github.com/ticketing/ticketing/orders/ports"
+	"github.com/ticketing/ticketing/pkg/events"
+	"github.com/ticketing/ticketing/pkg/httpclient"
+	"github.com/ticketing/ticketing/pkg/httpserver"
+	"github.com/ticketing/ticketing/pkg/keto"
+	"github.com/ticketing/ticketing/pkg/logging"
+	"github.com/ticketing/ticketing/pkg/mongodb"
+	"github.com/ticketing/ticketing/pkg/pagination"
+	"github.com/ticketing/ticketing/pkg/session"
+)
+
+// Config is the orders configuration, read from the environment
+// (docs/contracts-local.md).
+type Config struct {
+	HTTP    httpserver.Config // HTTP_ADDR
+	Log     logging.Config    // LOG_LEVEL
+	Session session.Config    // KRATOS_PUBLIC_URL, SESSION_CACHE_TTL, PUBLIC_URL, CORS_ALLOWED_ORIGINS
+	Keto    keto.Config       // KETO_READ_URL, KETO_WRITE_URL
+
+	MongoURI      string `env:"MONGO_URI,required"`
+	MongoDatabase string `env:"MONGO_DATABASE" default:"orders"`
+	RabbitMQURL   string `env:"RABBITMQ_URL,required"`
+	CursorSecret  string `env:"CURSOR_SECRET,required" validate:"min=16"`
+	// OrderExpirationWindow is how long an order holds its ticket.
+	OrderExpirationWindow time.Duration `env:"ORDER_EXPIRATION_WINDOW" default:"15m" validate:"min=1s"`
+}
+
+const (
+	// dependencyTimeout bounds each call to Kratos and Keto.
+	dependencyTimeout = 5 * time.Second
+	// startupTimeout bounds the start-up work on Mongo and RabbitMQ.
+	startupTimeout = 30 * time.Second
+	// shutdownTimeout bounds the wait for requests in flight.
+	shutdownTimeout = 10 * time.Second
+)
+
+// Service is the orders service, built and ready to run.
+type Service struct {
+	handler  http.Handler
+	consumer *events.Consumer
+	relay    *events.Relay
+	repairer app.RepairGrantsHandler
+	closers  []func()
+}
+
+// New connects the adapters (creating indexes and declaring the queue),
+// and builds the application and its ports. Close releases what it opened.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Service, error) {
+	s := &Service{}
+	client, err := mongodb.Connect(cfg.MongoURI)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() {
+		disconnectCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := client.Disconnect(disconnectCtx); err != nil {
+			logger.Warn("mongo disconnect failed", slog.String("error", err.Error()))
+		}
+	})
+	if err := s.build(ctx, cfg, logger, client); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, client *mongo.Client) error {
+	startCtx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+	db := client.Database(cfg.MongoDatabase)
+	waker := &relayWaker{}
+	orders, err := adapters.NewMongoOrderRepository(startCtx, db, waker)
+	if err != nil {
+		return fmt.Errorf("orders: mongo at start-up: %w", err)
+	}
+	tickets := adapters.NewMongoTicketReplica(db)
+
+	broker := events.NewConnection(cfg.RabbitMQURL, logger)
+	publisher := events.NewPublisher(broker)
+	s.closers = append(s.closers, publisher.Close, func() { _ = broker.Close() })
+	s.relay = events.NewRelay(orders.Outbox(), publisher, logger)
+	waker.relay = s.relay
+
+	httpClient := httpclient.New(dependencyTimeout)
+	ketoClient, err := keto.New(cfg.Keto, httpClient)
+	if err != nil {
+		return err
+	}
+	perms := adapters.NewKetoPermissions(ketoClient)
+	sessions, err := session.New(cfg.Session, httpClient)
+	if err != nil {
+		return err
+	}
+	kratosReady, err := adapters.KratosReady(cfg.Session.KratosPublicURL, httpClient)
+	if err != nil {
+		return err
+	}
+
+	application := app.Application{
+		CreateOrder:   app.NewCreateOrderHandler(orders, tickets, perms, cfg.OrderExpirationWindow, logger),
+		CancelOrder:   app.NewCancelOrderHandler(orders, perms),
+		GetOrder:      app.NewGetOrderHandler(orders, perms),
+		ListOrders:    app.NewListOrdersHandler(orders),
+		ApplyTicket:   app.NewApplyTicketHandler(tickets),
+		ExpireOrder:   app.NewExpireOrderHandler(orders, logger),
+		CompleteOrder: app.NewCompleteOrderHandler(orders, logger),
+		RefundOrder:   app.NewRefundOrderHandler(orders, logger),
+		RepairGrants:  app.NewRepairGrantsHandler(orders, perms, logger),
+	}
+	s.repairer = application.RepairGrants
+
+	s.consumer = events.NewConsumer(broker, ports.ServiceName, logger)
+	ports.NewEventHandlers(application, logger).Register(s.consumer)
+	// The queue exists before the service is ready, so that no ticket
+	// event published from now on is unroutable.
+	if err := s.consumer.Declare(startCtx); err != nil {
+		return fmt.Errorf("orders: rabbitmq at start-up: %w", err)
+	}
+
+	engine := httpserver.New(logger,
+		httpserver.Check{Name: "mongo", Run: mongodb.Ping(client)},
+		httpserver.Check{Name: "rabbitmq", Run: broker.Ready},
+		httpserver.Check{Name: "keto", Run: ketoClient.Ready},
+		httpserver.Check{Name: "kratos", Run: kratosReady},
+	)
+	ports.NewHTTPServer(application, sessions, pagination.NewSigner(cfg.CursorSecret)).Register(engine)
+	s.handler = engine
+	return nil
+}
+
+// Run serves HTTP on addr and runs the background work until ctx ends,
+// then shuts down in order: stop taking requests (those in flight finish),
+// stop the consumer (handlers in flight finish and ack), stop the repairer,
+// and last the relay, whose final pass publishes what those wrote.
+func (s *Service) Run(ctx context.Context, addr string) error {
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var relayDone, workDone sync.WaitGroup
+	relayDone.Add(1)
+	go func() { defer relayDone.Done(); _ = s.relay.Run(relayCtx) }()
+	workDone.Add(2)
+	go func() { defer workDone.Done(); _ = s.consumer.Run(workCtx) }()
+	go func() { defer workDone.Done(); s.repairer.Run(workCtx) }()
+
+	err := httpserver.Run(ctx, s.handler, addr, shutdownTimeout)
+	stopWork()
+	workDone.Wait()
+	stopRelay()
+	relayDone.Wait()
+	return err
+}
+
+// Close releases the clients, last opened first.
+func (s *Service) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// relayWaker forwards the repository's wake-ups to the relay, which is
+// built after the repository it reads.
+type relayWaker struct{ relay *events.Relay }
+
+func (w *relayWaker) Wake() {
+	if w.relay != nil {
+		w.relay.Wake()
+	}
+}

@@ -1,0 +1,63 @@
+// Package app holds the payments use cases, one per file: start a payment,
+// read one, refund one, apply a Stripe webhook event, keep the order
+// replica (refunding what was paid for a cancelled order), and repair the
+// permissions a crash left unwritten.
+package app
+
+import (
+	"context"
+
+	"github.com/ticketing/ticketing/payments/domain"
+)
+
+// Application groups the use cases.
+type Application struct {
+	CreatePayment     CreatePaymentHandler
+	GetPayment        GetPaymentHandler
+	RefundPayment     RefundPaymentHandler
+	HandleStripeEvent HandleStripeEventHandler
+	ApplyOrder        ApplyOrderHandler
+	RepairGrants      RepairGrantsHandler
+}
+
+// Permissions is what payments asks Keto (design §4).
+type Permissions interface {
+	// CanEditOrder: only the order's buyer pays it (Order#edit).
+	CanEditOrder(ctx context.Context, userID, orderID string) (bool, error)
+	// CanViewOrder: the buyer, the ticket's seller, an admin (Order#view).
+	CanViewOrder(ctx context.Context, userID, orderID string) (bool, error)
+	// CanViewPayment: the buyer, whoever may view the order, an admin
+	// (Payment#view).
+	CanViewPayment(ctx context.Context, userID, paymentID string) (bool, error)
+	// CanRefundPayment: the buyer or an admin (Payment#refund).
+	CanRefundPayment(ctx context.Context, userID, paymentID string) (bool, error)
+	// GrantPayment writes the payment's tuples in one call: its buyer owns
+	// it, its order is its parent, the admins; writing them again is
+	// harmless.
+	GrantPayment(ctx context.Context, p *domain.Payment) error
+}
+
+// IntentRequest asks Stripe for the PaymentIntent of a payment.
+type IntentRequest struct {
+	PaymentID string
+	OrderID   string
+	Amount    int64
+	Currency  string
+	// PaymentMethod, when set, is confirmed at once; otherwise the buyer's
+	// client confirms with any automatic payment method.
+	PaymentMethod string
+}
+
+// Intent is the PaymentIntent Stripe created.
+type Intent struct {
+	ID           string
+	ClientSecret string
+}
+
+// Stripe moves the money. Both calls carry idempotency keys derived from
+// the order or the payment, so a retry never charges or refunds twice.
+type Stripe interface {
+	CreateIntent(ctx context.Context, r IntentRequest) (Intent, error)
+	// Refund gives the whole amount of the payment's PaymentIntent back.
+	Refund(ctx context.Context, paymentID, stripeID string) error
+}

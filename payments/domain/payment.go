@@ -1,0 +1,212 @@
+// Package domain holds the payments model: one payment per order, paid
+// through a Stripe PaymentIntent, whose outcome arrives as Stripe webhook
+// events applied once each; a succeeded payment may be refunded, and is
+// refunded by payments itself when its order is cancelled.
+package domain
+
+import (
+	"errors"
+	"slices"
+	"time"
+)
+
+// Status is where a payment is in its life: pending → succeeded | failed;
+// failed → succeeded (the buyer retried the same PaymentIntent);
+// succeeded → refunded.
+type Status string
+
+// The payment statuses of design §2.
+const (
+	StatusPending   Status = "pending"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusRefunded  Status = "refunded"
+)
+
+// maxRememberedEvents bounds the Stripe event ids a payment keeps: a
+// payment sees a handful in its life, and Stripe redelivers an event for
+// at most three days.
+const maxRememberedEvents = 64
+
+// Payment is a buyer's payment of one order.
+type Payment struct {
+	id           string
+	orderID      string
+	userID       string
+	amount       int64
+	currency     string
+	stripeID     string
+	clientSecret string
+	status       Status
+	createdAt    time.Time
+	stripeEvents []string
+	version      int64
+}
+
+// NewPayment starts the payment with id of order o. The amount and currency
+// are the order's; a free order (amount 0) is paid at once, without Stripe.
+func NewPayment(id string, o Order, now time.Time) (*Payment, error) {
+	switch {
+	case !ValidID(id):
+		return nil, errors.New("domain: payment id must be 24 lower-case hex digits")
+	case !ValidID(o.ID) || o.BuyerID == "":
+		return nil, errors.New("domain: a payment needs a known order and its buyer")
+	case o.Amount < 0 || o.Currency == "":
+		return nil, errors.New("domain: a payment needs the order's amount and currency")
+	}
+	if err := o.Payable(); err != nil {
+		return nil, err
+	}
+	status := StatusPending
+	if o.Amount == 0 {
+		status = StatusSucceeded
+	}
+	return &Payment{
+		id: id, orderID: o.ID, userID: o.BuyerID, amount: o.Amount, currency: o.Currency,
+		status: status, createdAt: now.UTC().Truncate(time.Millisecond),
+	}, nil
+}
+
+// RestorePayment rebuilds a stored payment; only repositories call it.
+func RestorePayment(id, orderID, userID string, amount int64, currency, stripeID, clientSecret string,
+	status Status, createdAt time.Time, stripeEvents []string, version int64) *Payment {
+	return &Payment{
+		id: id, orderID: orderID, userID: userID, amount: amount, currency: currency,
+		stripeID: stripeID, clientSecret: clientSecret, status: status,
+		createdAt: createdAt.UTC(), stripeEvents: slices.Clone(stripeEvents), version: version,
+	}
+}
+
+// ID is the payment's id (24 hex digits).
+func (p *Payment) ID() string { return p.id }
+
+// OrderID is the order paid.
+func (p *Payment) OrderID() string { return p.orderID }
+
+// UserID is the buyer's identity id.
+func (p *Payment) UserID() string { return p.userID }
+
+// Amount is what the buyer pays, in minor units.
+func (p *Payment) Amount() int64 { return p.amount }
+
+// Currency is the order's currency (three lower-case letters).
+func (p *Payment) Currency() string { return p.currency }
+
+// StripeID is the PaymentIntent's id, once Stripe created it.
+func (p *Payment) StripeID() string { return p.stripeID }
+
+// ClientSecret is the PaymentIntent's client secret, for the buyer only.
+func (p *Payment) ClientSecret() string { return p.clientSecret }
+
+// Status is the payment's status.
+func (p *Payment) Status() Status { return p.status }
+
+// CreatedAt is when the payment was started.
+func (p *Payment) CreatedAt() time.Time { return p.createdAt }
+
+// StripeEvents are the ids of the Stripe events applied, oldest first.
+func (p *Payment) StripeEvents() []string { return slices.Clone(p.stripeEvents) }
+
+// Version is 0 when created, +1 per change.
+func (p *Payment) Version() int64 { return p.version }
+
+// Free reports whether the payment needs no money moved (a free order).
+func (p *Payment) Free() bool { return p.amount == 0 }
+
+// NeedsIntent reports whether the payment still waits for its
+// PaymentIntent: pending, not free, and no PaymentIntent stored yet.
+func (p *Payment) NeedsIntent() bool {
+	return p.status == StatusPending && !p.Free() && p.stripeID == ""
+}
+
+// AttachIntent stores the PaymentIntent Stripe created. It reports false,
+// changing nothing, when one is stored already: the first one stays (a
+// retry with the same idempotency key gets the same one from Stripe).
+func (p *Payment) AttachIntent(stripeID, clientSecret string) bool {
+	if p.stripeID != "" || stripeID == "" {
+		return false
+	}
+	p.stripeID, p.clientSecret = stripeID, clientSecret
+	p.version++
+	return true
+}
+
+// ApplyStripeEvent applies a verified Stripe event about this payment and
+// reports whether it changed the payment. An event already applied changes
+// nothing; so does one that no longer fits (a failure reported after the
+// success, a refund of a payment that never succeeded). The event's id is
+// remembered with the change it causes, in the same write.
+func (p *Payment) ApplyStripeEvent(e StripeEvent) bool {
+	if e.ID == "" || p.Applied(e.ID) {
+		return false
+	}
+	var to Status
+	switch {
+	case e.Type == IntentSucceeded && (p.status == StatusPending || p.status == StatusFailed):
+		to = StatusSucceeded
+	case e.Type == IntentFailed && p.status == StatusPending:
+		to = StatusFailed
+	case e.Type == ChargeRefunded && p.status == StatusSucceeded:
+		to = StatusRefunded
+	default:
+		return false
+	}
+	if p.stripeID == "" && e.PaymentIntentID != "" {
+		p.stripeID = e.PaymentIntentID
+	}
+	p.stripeEvents = append(p.stripeEvents, e.ID)
+	if n := len(p.stripeEvents); n > maxRememberedEvents {
+		p.stripeEvents = slices.Clone(p.stripeEvents[n-maxRememberedEvents:])
+	}
+	p.change(to)
+	return true
+}
+
+// Applied reports whether the Stripe event with id was applied.
+func (p *Payment) Applied(eventID string) bool {
+	return slices.Contains(p.stripeEvents, eventID)
+}
+
+// CanRefund checks that the payment can be refunded: only a succeeded one.
+func (p *Payment) CanRefund() error {
+	if p.status != StatusSucceeded {
+		return ErrNotRefundable
+	}
+	return nil
+}
+
+// Refund records that the money went back to the buyer: succeeded →
+// refunded. It reports false for a payment already refunded (the refund
+// was recorded meanwhile, e.g. from Stripe's charge.refunded).
+func (p *Payment) Refund() (bool, error) {
+	switch p.status {
+	case StatusSucceeded:
+		p.change(StatusRefunded)
+		return true, nil
+	case StatusRefunded:
+		return false, nil
+	default:
+		return false, ErrNotRefundable
+	}
+}
+
+// MustRefundFor reports whether the payment has to be given back because
+// of its order: it succeeded, and the order is cancelled (it expired or was
+// cancelled before the money arrived). The order stays cancelled.
+func (p *Payment) MustRefundFor(o Order) bool {
+	return p.status == StatusSucceeded && o.ID == p.orderID && o.Cancelled()
+}
+
+// ClientSecretFor is the client secret as userID may see it: the buyer's
+// own, "" for anyone else.
+func (p *Payment) ClientSecretFor(userID string) string {
+	if userID == "" || userID != p.userID {
+		return ""
+	}
+	return p.clientSecret
+}
+
+func (p *Payment) change(to Status) {
+	p.status = to
+	p.version++
+}

@@ -1,0 +1,40 @@
+// Command payments pays orders with Stripe PaymentIntents, applies Stripe's
+// webhook events once each, refunds, and keeps its copy of the orders from
+// their events.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ticketing/ticketing/payments/service"
+	"github.com/ticketing/ticketing/pkg/config"
+	"github.com/ticketing/ticketing/pkg/logging"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "payments:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var cfg service.Config
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log := logging.New(os.Stdout, "payments", cfg.Log.Level)
+	s, err := service.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	log.Info("serving", "addr", cfg.HTTP.Addr)
+	return s.Run(ctx, cfg.HTTP.Addr)
+}
