@@ -3,7 +3,7 @@
 // local FerretDB alike (design §5):
 //
 //   - every write to one document goes through Update, which serializes
-//     writes per document id inside the process and keeps a version filter
+//     writes per document id inside the process and keeps a revision filter
 //     (optimistic concurrency between processes);
 //   - a write replaces the whole document, so it needs no update operators
 //     (FerretDB v1 gets several wrong);
@@ -29,8 +29,14 @@ import (
 
 // Meta is embedded inline (`bson:",inline"`) in every aggregate document.
 type Meta struct {
-	// Version is the aggregate's version: 0 when created, +1 per change.
+	// Version is the aggregate's version: 0 when created, +1 per domain
+	// change (the version events carry).
 	Version int64 `bson:"version"`
+	// Revision counts every write of the document, domain changes and
+	// bookkeeping alike (publishing the outbox, clearing a flag): Update's
+	// filter is on it, so no write by another process is ever overwritten,
+	// not even one that left the version as it was.
+	Revision int64 `bson:"rev"`
 	// Outbox holds the events of committed changes not yet published.
 	Outbox []events.Envelope `bson:"outbox,omitempty"`
 	// OutboxPending is set while Outbox is not empty; the relay finds
@@ -109,11 +115,11 @@ func (c *Collection[T, PT]) Get(ctx context.Context, id string) (PT, error) {
 	return &doc, nil
 }
 
-// maxAttempts bounds Update's retries after a version conflict.
+// maxAttempts bounds Update's retries after a revision conflict.
 const maxAttempts = 5
 
 // Update applies fn to the current document and writes the result whole,
-// only if nobody else wrote it meanwhile (version filter); on a conflict it
+// only if nobody else wrote it meanwhile (revision filter); on a conflict it
 // reads again and retries. fn must raise the version for a domain change and
 // may return ErrUnchanged to skip the write. Writes to one id are
 // serialized within the process.
@@ -125,12 +131,13 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 		if err != nil {
 			return nil, err
 		}
-		before := doc.DocMeta().Version
+		before := doc.DocMeta().Revision
 		if err := fn(doc); errors.Is(err, ErrUnchanged) {
 			return doc, nil
 		} else if err != nil {
 			return nil, err
 		}
+		doc.DocMeta().Revision = before + 1
 		ok, err := c.replace(ctx, id, before, doc)
 		if err != nil {
 			return nil, err
@@ -143,8 +150,8 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 	return nil, fmt.Errorf("%w: %s", ErrConflict, id)
 }
 
-func (c *Collection[T, PT]) replace(ctx context.Context, id string, version int64, doc PT) (bool, error) {
-	res, err := c.coll.ReplaceOne(ctx, bson.M{"_id": id, "version": version}, doc)
+func (c *Collection[T, PT]) replace(ctx context.Context, id string, revision int64, doc PT) (bool, error) {
+	res, err := c.coll.ReplaceOne(ctx, bson.M{"_id": id, "rev": revision}, doc)
 	if err != nil {
 		return false, classify(err)
 	}
@@ -182,7 +189,7 @@ func (c *Collection[T, PT]) Pending(ctx context.Context, limit int) ([]events.Pe
 }
 
 // MarkPublished implements events.OutboxStore: it removes the published
-// events through the same serialized, version-filtered path as every other
+// events through the same serialized, revision-filtered path as every other
 // write, keeping events added since.
 func (c *Collection[T, PT]) MarkPublished(ctx context.Context, id string, eventIDs []string) error {
 	published := make(map[string]bool, len(eventIDs))

@@ -127,7 +127,7 @@ func TestUpdate_StaleVersionFromAnotherProcessIsRetried(t *testing.T) {
 		calls++
 		if calls == 1 {
 			// Another process (bypassing this one's lock) writes in between.
-			_, err := c.Mongo().UpdateOne(ctx, bson.M{"_id": "c1"}, bson.M{"$set": bson.M{"value": 10, "version": 1}})
+			_, err := c.Mongo().UpdateOne(ctx, bson.M{"_id": "c1"}, bson.M{"$set": bson.M{"value": 10, "version": 1, "rev": 1}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,5 +229,38 @@ func TestOutbox_PendingAndMarkPublishedKeepNewerEvents(t *testing.T) {
 	}
 	if pending, _ := c.Pending(ctx, 10); len(pending) != 0 {
 		t.Fatalf("still pending: %+v", pending)
+	}
+}
+
+func TestUpdate_BookkeepingWriteOfAnotherProcessIsNotOverwritten(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	first := event(t, 0)
+	d := &counter{ID: "c1"}
+	d.Record(first)
+	_ = c.Insert(ctx, d)
+	calls := 0
+	_, err := c.Update(ctx, "c1", func(d *counter) error {
+		calls++
+		if calls == 1 {
+			// Another instance's relay publishes the outbox meanwhile: a
+			// write that leaves the version as it was.
+			other := docstore.New[counter](c.Mongo(), nil)
+			if err := other.MarkPublished(ctx, "c1", []string{first.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.Value++
+		d.Version++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.Get(ctx, "c1")
+	if calls != 2 || len(got.Outbox) != 0 || got.Value != 1 || got.Version != 1 {
+		t.Fatalf("calls %d, outbox %d, value %d, version %d: the stale write must be retried on the published document (2, 0, 1, 1)",
+			calls, len(got.Outbox), got.Value, got.Version)
 	}
 }
