@@ -36,8 +36,8 @@ var (
 // NewMongoExpirations returns the store on db's "expirations" collection,
 // creating its index; waker is told when an event was stored.
 func NewMongoExpirations(ctx context.Context, db *mongo.Database, waker docstore.Waker) (*MongoExpirations, error) {
-	docs := docstore.New[expiryDoc](db.Collection("expirations"), waker)
-	if err := docs.EnsureOutboxIndex(ctx); err != nil {
+	docs, err := docstore.Open[expiryDoc](ctx, db.Collection("expirations"), waker)
+	if err != nil {
 		return nil, err
 	}
 	return &MongoExpirations{docs: docs}, nil

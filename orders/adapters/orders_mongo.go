@@ -96,17 +96,9 @@ var _ domain.Repository = (*MongoOrderRepository)(nil)
 // waker is told when a write stored events (the outbox relay); it may be
 // nil.
 func NewMongoOrderRepository(ctx context.Context, db *mongo.Database, waker docstore.Waker) (*MongoOrderRepository, error) {
-	coll := db.Collection(OrdersCollection)
-	// One at a time: FerretDB v1 drops the connection when createIndexes
-	// names several indexes that exist already.
-	for _, index := range orderIndexes() {
-		if _, err := coll.Indexes().CreateOne(ctx, index); err != nil {
-			return nil, fmt.Errorf("create index %s on %s: %w", *index.Options.Name, OrdersCollection, err)
-		}
-	}
-	orders := docstore.New[orderDocument](coll, waker)
-	if err := orders.EnsureOutboxIndex(ctx); err != nil {
-		return nil, fmt.Errorf("create the outbox index on %s: %w", OrdersCollection, err)
+	orders, err := docstore.Open[orderDocument](ctx, db.Collection(OrdersCollection), waker, orderIndexes()...)
+	if err != nil {
+		return nil, err
 	}
 	return &MongoOrderRepository{orders: orders}, nil
 }

@@ -84,17 +84,9 @@ var _ domain.Repository = (*MongoPaymentRepository)(nil)
 // indexes if they are missing. waker is told when a write stored events
 // (the outbox relay); it may be nil.
 func NewMongoPaymentRepository(ctx context.Context, db *mongo.Database, waker docstore.Waker) (*MongoPaymentRepository, error) {
-	coll := db.Collection(PaymentsCollection)
-	// One at a time: FerretDB v1 drops the connection when createIndexes
-	// names several indexes that exist already.
-	for _, index := range paymentIndexes() {
-		if _, err := coll.Indexes().CreateOne(ctx, index); err != nil {
-			return nil, fmt.Errorf("create index %s on %s: %w", *index.Options.Name, PaymentsCollection, err)
-		}
-	}
-	payments := docstore.New[paymentDocument](coll, waker)
-	if err := payments.EnsureOutboxIndex(ctx); err != nil {
-		return nil, fmt.Errorf("create the outbox index on %s: %w", PaymentsCollection, err)
+	payments, err := docstore.Open[paymentDocument](ctx, db.Collection(PaymentsCollection), waker, paymentIndexes()...)
+	if err != nil {
+		return nil, err
 	}
 	return &MongoPaymentRepository{payments: payments}, nil
 }

@@ -250,3 +250,28 @@ func (l *Locks) Lock(key string) func() {
 	m.Lock()
 	return m.Unlock
 }
+
+// Open returns the aggregate collection over coll after creating its
+// indexes and the outbox index, idempotently. Indexes are created one per
+// call: FerretDB v1.24 panics (and drops the connection) on a createIndexes
+// naming two or more indexes that exist already, i.e. on every restart.
+// Pass freshly built models: the driver writes into their options.
+func Open[T any, PT interface {
+	*T
+	Document
+}](ctx context.Context, coll *mongo.Collection, waker Waker, indexes ...mongo.IndexModel) (*Collection[T, PT], error) {
+	for _, index := range indexes {
+		if _, err := coll.Indexes().CreateOne(ctx, index); err != nil {
+			name := ""
+			if index.Options != nil && index.Options.Name != nil {
+				name = *index.Options.Name
+			}
+			return nil, fmt.Errorf("create index %s on %s: %w", name, coll.Name(), err)
+		}
+	}
+	c := New[T, PT](coll, waker)
+	if err := c.EnsureOutboxIndex(ctx); err != nil {
+		return nil, fmt.Errorf("create the outbox index on %s: %w", coll.Name(), err)
+	}
+	return c, nil
+}

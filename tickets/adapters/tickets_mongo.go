@@ -60,15 +60,9 @@ var _ app.Tickets = (*MongoTicketRepository)(nil)
 // the connection) on a createIndexes of two or more indexes that exist
 // already, i.e. on every restart.
 func NewMongoTicketRepository(ctx context.Context, db *mongo.Database, waker docstore.Waker) (*MongoTicketRepository, error) {
-	coll := db.Collection(TicketsCollection)
-	for _, index := range ticketIndexes() {
-		if _, err := coll.Indexes().CreateOne(ctx, index); err != nil {
-			return nil, fmt.Errorf("create index %s on %s: %w", *index.Options.Name, TicketsCollection, err)
-		}
-	}
-	store := docstore.New[ticketDocument](coll, waker)
-	if err := store.EnsureOutboxIndex(ctx); err != nil {
-		return nil, fmt.Errorf("create the outbox index on %s: %w", TicketsCollection, err)
+	store, err := docstore.Open[ticketDocument](ctx, db.Collection(TicketsCollection), waker, ticketIndexes()...)
+	if err != nil {
+		return nil, err
 	}
 	return &MongoTicketRepository{store: store}, nil
 }
