@@ -151,7 +151,13 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 }
 
 func (c *Collection[T, PT]) replace(ctx context.Context, id string, revision int64, doc PT) (bool, error) {
-	res, err := c.coll.ReplaceOne(ctx, bson.M{"_id": id, "rev": revision}, doc)
+	filter := bson.M{"_id": id, "rev": revision}
+	if revision == 0 {
+		// A document stored by other means (an import, a migration, data
+		// from before revisions) has no rev yet: it counts as revision 0.
+		filter = bson.M{"_id": id, "$or": bson.A{bson.M{"rev": 0}, bson.M{"rev": bson.M{"$exists": false}}}}
+	}
+	res, err := c.coll.ReplaceOne(ctx, filter, doc)
 	if err != nil {
 		return false, classify(err)
 	}

@@ -264,3 +264,22 @@ func TestUpdate_BookkeepingWriteOfAnotherProcessIsNotOverwritten(t *testing.T) {
 			calls, len(got.Outbox), got.Value, got.Version)
 	}
 }
+
+func TestUpdate_DocumentWithoutRevisionIsUpdatable(t *testing.T) {
+	t.Parallel()
+	c := newCollection(t)
+	ctx := context.Background()
+	// Stored by other means: no rev field.
+	if _, err := c.Mongo().InsertOne(ctx, bson.M{"_id": "c1", "value": 1, "version": 3}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := c.Update(ctx, "c1", func(d *counter) error { d.Value++; d.Version++; return nil }); err != nil {
+			t.Fatalf("update %d: %v", i+1, err)
+		}
+	}
+	got, _ := c.Get(ctx, "c1")
+	if got.Value != 3 || got.Version != 5 || got.Revision != 2 {
+		t.Fatalf("value %d, version %d, rev %d; want 3, 5, 2", got.Value, got.Version, got.Revision)
+	}
+}
