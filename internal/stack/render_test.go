@@ -128,3 +128,29 @@ func TestPorts_NoTwoStacksCollide(t *testing.T) {
 		}
 	}
 }
+
+func TestOthersCanTraverse(t *testing.T) {
+	t.Parallel()
+	// Not t.TempDir: the testing package makes its parent folder private.
+	root, err := os.MkdirTemp("", "traverse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(root) })
+	open, closed := filepath.Join(root, "open"), filepath.Join(root, "closed")
+	for dir, mode := range map[string]os.FileMode{open: 0o755, closed: 0o700} {
+		if err := os.Mkdir(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = os.Chmod(root, 0o755)
+	if !othersCanTraverse(filepath.Join(open, "state")) {
+		t.Error("a state folder under world-traversable folders was refused")
+	}
+	if othersCanTraverse(filepath.Join(closed, "state")) {
+		t.Error("a state folder under a private (0700) folder was accepted")
+	}
+}

@@ -2,6 +2,8 @@ package stack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,8 +18,9 @@ import (
 // kratos and keto databases. Kratos on SQLite fails under a few concurrent
 // sign-ins (design §5), hence PostgreSQL.
 func (s *Stack) postgres() *component {
-	data := filepath.Join(s.State, "postgres")
-	run := filepath.Join(s.State, "postgres-run")
+	base := s.postgresBase()
+	data := filepath.Join(base, "postgres")
+	run := filepath.Join(base, "postgres-run")
 	addr := s.addr(portPostgres)
 	return &component{
 		name: "postgres", enabled: always, timeout: 30 * time.Second,
@@ -68,6 +71,31 @@ func (s *Stack) postgres() *component {
 			}
 			return nil
 		},
+	}
+}
+
+// postgresBase is where the cluster lives: the state folder, unless the
+// postgres user (the server refuses to run as root) cannot reach it — a
+// checkout under a private home folder — in which case a folder of this
+// stack's own under the system's temporary directory, which Wipe deletes too.
+func (s *Stack) postgresBase() string {
+	if os.Geteuid() != 0 || othersCanTraverse(s.State) {
+		return s.State
+	}
+	sum := sha256.Sum256([]byte(s.State))
+	return filepath.Join(os.TempDir(), "ticketing-postgres-"+hex.EncodeToString(sum[:6]))
+}
+
+// othersCanTraverse reports whether every existing folder above dir lets
+// other users through (the execute bit for others).
+func othersCanTraverse(dir string) bool {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if info, err := os.Stat(d); err == nil && info.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
 	}
 }
 

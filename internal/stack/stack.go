@@ -234,6 +234,11 @@ func (s *Stack) Wipe() error {
 	if err := s.Down(); err != nil {
 		return err
 	}
+	if base := s.postgresBase(); base != s.State {
+		if err := os.RemoveAll(base); err != nil {
+			return err
+		}
+	}
 	s.logf("deleting %s", s.State)
 	return os.RemoveAll(s.State)
 }
