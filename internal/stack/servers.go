@@ -25,6 +25,9 @@ func (s *Stack) postgres() *component {
 	return &component{
 		name: "postgres", enabled: always, timeout: 30 * time.Second,
 		prepare: func(ctx context.Context) error {
+			if err := os.MkdirAll(base, 0o755); err != nil {
+				return err
+			}
 			for _, d := range []string{data, run} {
 				if err := os.MkdirAll(d, 0o700); err != nil {
 					return err
@@ -38,6 +41,7 @@ func (s *Stack) postgres() *component {
 			}
 			s.logf("postgres: initialising a private cluster in %s", data)
 			c := exec.CommandContext(ctx, pgBin("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions")
+			c.Dir = base // initdb as postgres cannot enter a private working folder
 			if err := asUser(c, "postgres"); err != nil {
 				return err
 			}
