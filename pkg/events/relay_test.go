@@ -11,9 +11,8 @@ import (
 // memStore is an in-memory OutboxStore for the relay's unit tests only; the
 // Mongo stores are tested against FerretDB.
 type memStore struct {
-	mu      sync.Mutex
-	outbox  map[string][]Envelope
-	failFor map[string]bool
+	mu     sync.Mutex
+	outbox map[string][]Envelope
 }
 
 func (m *memStore) Pending(_ context.Context, limit int) ([]Pending, error) {
