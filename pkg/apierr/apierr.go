@@ -99,6 +99,14 @@ func (e *Error) Unwrap() error {
 	return e.cause
 }
 
+// Is makes errors.Is match errors of the same kind and code, so that a
+// sentinel (var ErrX = apierr.Conflict(…)) still matches the copy
+// WithCause returns.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind && t.Code == e.Code
+}
+
 // WithCause returns a copy of e that records cause for logs.
 func (e *Error) WithCause(cause error) *Error {
 	c := *e

@@ -147,3 +147,15 @@ func TestKindOf(t *testing.T) {
 		})
 	}
 }
+
+func TestIs_MatchesSentinelThroughWithCause(t *testing.T) {
+	t.Parallel()
+	sentinel := apierr.Conflict("ticket_locked", "the ticket is reserved")
+	wrapped := fmt.Errorf("edit: %w", sentinel.WithCause(errors.New("db says so")))
+	if !errors.Is(wrapped, sentinel) {
+		t.Fatal("a sentinel with a cause no longer matches errors.Is")
+	}
+	if errors.Is(wrapped, apierr.Conflict("other_code", "x")) || errors.Is(wrapped, apierr.Invalid("ticket_locked", "x")) {
+		t.Fatal("errors of another code or kind matched")
+	}
+}
