@@ -6,7 +6,7 @@ export GOFLAGS := -buildvcs=false
 STACK := .cache/bin/stack
 MODULES := . pkg auth $(wildcard tickets orders payments expiration)
 
-.PHONY: up down wipe status test test-unit test-e2e vet fmt stack
+.PHONY: up down wipe status test test-unit test-e2e vet fmt stack bench
 
 ## up: install what is missing, build, start the whole stack; prints the URL
 up: stack
@@ -28,6 +28,12 @@ status: stack
 ## stack (own ports and state folder) that is started and stopped here
 test: stack
 	@scripts/test
+
+## bench: the load generator against a fresh benchmark stack (ports +20000);
+## rewrites the figures of docs/performance.md (about ten minutes;
+## `make bench BENCH_FLAGS=-quick` for a one-minute smoke run)
+bench: stack
+	@scripts/bench $(BENCH_FLAGS)
 
 ## vet: gofmt and go vet over every module
 vet:

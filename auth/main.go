@@ -37,5 +37,6 @@ func run() error {
 	}
 	defer cleanup()
 	logger.Info("serving", "addr", cfg.HTTP.Addr)
+	httpserver.ServeDebug(ctx, cfg.HTTP.DebugAddr, logger)
 	return httpserver.Run(ctx, handler, cfg.HTTP.Addr, 10*time.Second)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ticketing/ticketing/orders/service"
 	"github.com/ticketing/ticketing/pkg/config"
+	"github.com/ticketing/ticketing/pkg/httpserver"
 	"github.com/ticketing/ticketing/pkg/logging"
 )
 
@@ -37,5 +38,6 @@ func run() error {
 	}
 	defer svc.Close()
 	logger.Info("serving", "addr", cfg.HTTP.Addr)
+	httpserver.ServeDebug(ctx, cfg.HTTP.DebugAddr, logger)
 	return svc.Run(ctx, cfg.HTTP.Addr)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ticketing/ticketing/payments/service"
 	"github.com/ticketing/ticketing/pkg/config"
+	"github.com/ticketing/ticketing/pkg/httpserver"
 	"github.com/ticketing/ticketing/pkg/logging"
 )
 
@@ -36,5 +37,6 @@ func run() error {
 	}
 	defer s.Close()
 	log.Info("serving", "addr", cfg.HTTP.Addr)
+	httpserver.ServeDebug(ctx, cfg.HTTP.DebugAddr, log)
 	return s.Run(ctx, cfg.HTTP.Addr)
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/ticketing/ticketing/pkg/config"
+	"github.com/ticketing/ticketing/pkg/httpserver"
 	"github.com/ticketing/ticketing/pkg/logging"
 	"github.com/ticketing/ticketing/tickets/service"
 )
@@ -35,5 +36,6 @@ func run() error {
 		return err
 	}
 	defer svc.Close()
+	httpserver.ServeDebug(ctx, cfg.HTTP.DebugAddr, logger)
 	return svc.Run(ctx, cfg.HTTP.Addr)
 }

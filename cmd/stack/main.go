@@ -10,8 +10,9 @@
 //
 // STACK_PROFILE picks the stack: dev (default; settings from .env.example,
 // then .env, then the environment, e.g. `ORDER_EXPIRATION_WINDOW=12s make up`;
-// STATE_DIR and PORT_OFFSET let a second one run beside it) or test (the
-// end-to-end tests' isolated stack).
+// STATE_DIR and PORT_OFFSET let a second one run beside it), test (the
+// end-to-end tests' isolated stack) or bench (`make bench`'s, with the load
+// test's limits raised).
 package main
 
 import (

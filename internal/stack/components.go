@@ -19,6 +19,7 @@ import (
 const (
 	portNginx       = 8080
 	portService     = 4001 // auth; the others follow in Services order
+	portDebugShift  = 100  // each service's profiler: 4101 (auth) to 4105
 	portKratosPub   = 4433
 	portKratosAdmin = 4434
 	portKetoRead    = 4466
@@ -34,7 +35,7 @@ const (
 	portStripe      = 12111
 )
 
-// maxStage is the last start-up stage: dependencies (0), Ory (1), the
+// maxStage is the last start-up stage: dependencies (0), Ory and FerretDB (1), the
 // services (2), nginx (3).
 const maxStage = 3
 
@@ -159,10 +160,15 @@ func (s *Stack) define() []*component {
 		},
 		s.rabbitmq(),
 		{
-			name: "ferretdb", enabled: always, timeout: 60 * time.Second,
+			// FerretDB keeps its data in the stack's PostgreSQL (database
+			// ferretdb), not in its SQLite files: there every write to a
+			// database waits for one lock, and concurrent writers fail
+			// with SQLITE_BUSY under load (docs/performance.md).
+			name: "ferretdb", stage: 1, enabled: always, timeout: 60 * time.Second,
 			files: []string{s.bin("ferretdb")},
 			command: func() *exec.Cmd {
-				return s.cmd(s.bin("ferretdb"), "-listen", s.addr(portMongo), "-dir", filepath.Join(s.State, "ferretdb"))
+				return s.cmd(s.bin("ferretdb"), "-listen", s.addr(portMongo),
+					"-postgresql-url", "postgres://postgres@"+s.addr(portPostgres)+"/ferretdb")
 			},
 			ready: func(ctx context.Context) error { return mongoHello(ctx, s.addr(portMongo)) },
 		},
@@ -212,7 +218,8 @@ func (s *Stack) define() []*component {
 			files:   []string{s.bin(svc)},
 			command: func() *exec.Cmd {
 				c := s.cmd(s.bin(svc))
-				c.Env = append(c.Env, "HTTP_ADDR="+s.addr(port), "MONGO_DATABASE="+svc, "SERVICE_NAME="+svc)
+				c.Env = append(c.Env, "HTTP_ADDR="+s.addr(port), "DEBUG_ADDR="+s.addr(port+portDebugShift),
+					"MONGO_DATABASE="+svc, "SERVICE_NAME="+svc)
 				c.Env = append(c.Env, s.overrides(svc).List()...)
 				return c
 			},

@@ -17,14 +17,30 @@ var testSettings = Env{
 	"AUTH_RATE_BURST":    "20",
 }
 
+// benchSettings are the load generator's settings over .env.example: the
+// production bcrypt cost (sign-ins are measured as users would pay for
+// them), but the load test's own limits raised: one client address makes
+// every request, so the per-IP sign-in rate limit would measure nginx, and
+// thousands of concurrent buyers need more connections than a default nginx
+// worker allows.
+var benchSettings = Env{
+	"AUTH_RATE_LIMIT":          "100000r/s",
+	"AUTH_RATE_BURST":          "100000",
+	"NGINX_WORKER_CONNECTIONS": "16384",
+}
+
 // TestPortOffset shifts every port of the test stack away from `make up`'s.
 const TestPortOffset = 10000
+
+// BenchPortOffset shifts every port of the benchmark stack away from both.
+const BenchPortOffset = 20000
 
 // Profile returns the options of a named stack: "dev" (`make up`: settings
 // from .env.example, .env and the environment; STATE_DIR and PORT_OFFSET
 // honoured) or "test" (isolated: its own ports and state folder, settings
 // from .env.example and testSettings only, so a developer's .env never
-// changes what the tests see).
+// changes what the tests see) or "bench" (the same isolation for `make
+// bench`, with benchSettings).
 func Profile(name, root string, out io.Writer) (Options, error) {
 	example, err := ParseEnvFile(filepath.Join(root, ".env.example"))
 	if err != nil {
@@ -36,6 +52,11 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 		o.Settings = example.Merge(testSettings, Env{"NGINX_PORT": strconv.Itoa(portNginx + TestPortOffset)})
 		o.PortOffset = TestPortOffset
 		o.State = filepath.Join(root, ".state-test")
+		return o, nil
+	case "bench":
+		o.Settings = example.Merge(benchSettings, Env{"NGINX_PORT": strconv.Itoa(portNginx + BenchPortOffset)})
+		o.PortOffset = BenchPortOffset
+		o.State = filepath.Join(root, ".state-bench")
 		return o, nil
 	case "dev", "":
 		if err := copyIfMissing(filepath.Join(root, ".env.example"), filepath.Join(root, ".env")); err != nil {
@@ -61,7 +82,7 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 		}
 		return o, nil
 	}
-	return Options{}, fmt.Errorf("unknown stack profile %q (want dev or test)", name)
+	return Options{}, fmt.Errorf("unknown stack profile %q (want dev, test or bench)", name)
 }
 
 // copyIfMissing creates dst as a copy of src unless dst exists: a newcomer's

@@ -15,8 +15,9 @@ import (
 )
 
 // postgres is a private PostgreSQL cluster in the state folder, holding the
-// kratos and keto databases. Kratos on SQLite fails under a few concurrent
-// sign-ins (design §5), hence PostgreSQL.
+// kratos, keto and ferretdb databases. Kratos on SQLite fails under a few
+// concurrent sign-ins (design §5), FerretDB on SQLite under a few
+// concurrent writers (docs/performance.md), hence PostgreSQL.
 func (s *Stack) postgres() *component {
 	base := s.postgresBase()
 	data := filepath.Join(base, "postgres")
@@ -51,7 +52,9 @@ func (s *Stack) postgres() *component {
 			return nil
 		},
 		command: func() *exec.Cmd {
-			c := s.cmd(pgBin("postgres"), "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(s.port(portPostgres)), "-k", run)
+			// Kratos, Keto and FerretDB (50 at most) each keep a pool.
+			c := s.cmd(pgBin("postgres"), "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(s.port(portPostgres)), "-k", run,
+				"-c", "max_connections=200")
 			c.Dir = data
 			_ = asUser(c, "postgres")
 			return c
@@ -60,7 +63,7 @@ func (s *Stack) postgres() *component {
 			return commandOK(ctx, pgBin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(s.port(portPostgres)))
 		},
 		after: func(ctx context.Context) error {
-			for _, db := range []string{"kratos", "keto"} {
+			for _, db := range []string{"kratos", "keto", "ferretdb"} {
 				out, err := exec.CommandContext(ctx, pgBin("psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(s.port(portPostgres)),
 					"-U", "postgres", "-tAc", "SELECT 1 FROM pg_database WHERE datname='"+db+"'").Output()
 				if err != nil {

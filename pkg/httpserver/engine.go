@@ -14,6 +14,8 @@ import (
 type Config struct {
 	// Addr is the listen address, host:port.
 	Addr string `env:"HTTP_ADDR" default:":4000"`
+	// DebugAddr, when set, serves the Go profiler there (see ServeDebug).
+	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
 // privateNetworks are the proxies (nginx) whose X-Forwarded-For is believed

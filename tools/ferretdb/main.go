@@ -18,17 +18,18 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	dir := flag.String("dir", "data/ferretdb", "folder for the SQLite databases")
+	dir := flag.String("dir", "data/ferretdb", "folder for the SQLite databases (without -postgresql-url)")
+	pg := flag.String("postgresql-url", "", "store the data in this PostgreSQL database instead of SQLite files")
 	level := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	flag.Parse()
 
-	if err := run(*listen, *dir, *level); err != nil {
+	if err := run(*listen, *dir, *pg, *level); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dir, level string) error {
+func run(listen, dir, pg, level string) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
@@ -40,12 +41,16 @@ func run(listen, dir, level string) error {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return err
 	}
-	db, err := ferretdb.New(&ferretdb.Config{
+	cfg := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: listen},
 		Logger:    slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-	})
+	}
+	if pg != "" {
+		cfg.Handler, cfg.PostgreSQLURL, cfg.SQLiteURL = "postgresql", pg, ""
+	}
+	db, err := ferretdb.New(cfg)
 	if err != nil {
 		return err
 	}
