@@ -117,9 +117,14 @@ func (quiet) Warn(...any)  {}
 func (quiet) Error(...any) {}
 func (quiet) Fatal(...any) {}
 
-type wakes struct{ n int }
+// wakes records what the store tells the relay.
+type wakes struct {
+	scans    int
+	handoffs []events.Handoff
+}
 
-func (w *wakes) Wake() { w.n++ }
+func (w *wakes) Wake()                    { w.scans++ }
+func (w *wakes) Handoff(h events.Handoff) { w.handoffs = append(w.handoffs, h) }
 
 func TestMongoExpirations_RecordsOnceWithItsEvent(t *testing.T) {
 	t.Parallel()
@@ -151,11 +156,19 @@ func TestMongoExpirations_RecordsOnceWithItsEvent(t *testing.T) {
 	if err != nil || e.Type != events.ExpirationCompleted || data.OrderID != id || e.CorrelationID != "corr-9" {
 		t.Fatalf("stored event %+v (%+v, %v)", e, data, err)
 	}
-	if w.n != 1 {
-		t.Fatalf("relay woken %d times, want 1", w.n)
+	if w.scans != 0 || len(w.handoffs) != 1 || w.handoffs[0].AggregateID != id ||
+		len(w.handoffs[0].Events) != 1 || w.handoffs[0].Events[0].ID != e.ID {
+		t.Fatalf("relay told %d scans and handoffs %+v; want the one event handed off", w.scans, w.handoffs)
 	}
 	if n, _ := db.Collection("expirations").CountDocuments(ctx, bson.M{"_id": id}); n != 1 {
 		t.Fatalf("%d expiry documents, want 1", n)
+	}
+	// Once published, the handoff clears the outbox without a read.
+	if done, err := w.handoffs[0].MarkPublished(ctx); err != nil || !done {
+		t.Fatalf("mark published = %v, %v; want done", done, err)
+	}
+	if pending, err := store.Pending(ctx, 10); err != nil || len(pending) != 0 {
+		t.Fatalf("pending after the handoff = %+v, %v; want none", pending, err)
 	}
 }
 

@@ -58,13 +58,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 	conn := events.NewConnection(cfg.RabbitMQURL, log)
 	s.close = append(s.close, conn.Close)
 	publisher := events.NewPublisher(conn)
-	var relay *events.Relay
-	expirations, err := adapters.NewMongoExpirations(ctx, client.Database(cfg.MongoDatabase), wakeFunc(func() { relay.Wake() }))
+	waker := &events.RelayRef{}
+	expirations, err := adapters.NewMongoExpirations(ctx, client.Database(cfg.MongoDatabase), waker)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("expiration: mongo at start-up: %w", err)
 	}
-	relay = events.NewRelay(expirations, publisher, log)
+	relay := events.NewRelay(expirations, publisher, log)
+	waker.Set(relay)
 
 	redisOpt := asynq.RedisClientOpt{Addr: cfg.RedisAddr}
 	scheduler := adapters.NewAsynqScheduler(redisOpt)
@@ -123,10 +124,6 @@ func (s *Service) Close() {
 		}
 	}
 }
-
-type wakeFunc func()
-
-func (f wakeFunc) Wake() { f() }
 
 // asynqLogger sends Asynq's own log lines to slog.
 type asynqLogger struct{ log *slog.Logger }

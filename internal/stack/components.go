@@ -167,7 +167,7 @@ func (s *Stack) define() []*component {
 			name: "ferretdb", stage: 1, enabled: always, timeout: 60 * time.Second,
 			files: []string{s.bin("ferretdb")},
 			command: func() *exec.Cmd {
-				return s.cmd(s.bin("ferretdb"), "-listen", s.addr(portMongo),
+				return s.cmd(s.bin("ferretdb"), "-listen", s.addr(portMongo), "-debug-addr", s.addr(portMongo+portDebugShift),
 					"-postgresql-url", "postgres://postgres@"+s.addr(portPostgres)+"/ferretdb")
 			},
 			ready: func(ctx context.Context) error { return mongoHello(ctx, s.addr(portMongo)) },

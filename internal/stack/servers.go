@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -76,10 +77,20 @@ func (s *Stack) postgres() *component {
 					return err
 				}
 			}
+			out, err := exec.CommandContext(ctx, pgBin("psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(s.port(portPostgres)),
+				"-U", "postgres", "-d", "ferretdb", "-v", "ON_ERROR_STOP=1", "-qc", ferretdbSQL).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("indexing FerretDB's lookups: %w: %s", err, out)
+			}
 			return nil
 		},
 	}
 }
+
+// ferretdbSQL prepares the database FerretDB stores its data in.
+//
+//go:embed ferretdb.sql
+var ferretdbSQL string
 
 // postgresBase is where the cluster lives: the state folder, unless the
 // postgres user (the server refuses to run as root) cannot reach it — a

@@ -86,7 +86,7 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 	startCtx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
 	db := client.Database(cfg.MongoDatabase)
-	waker := &relayWaker{}
+	waker := &events.RelayRef{}
 	orders, err := adapters.NewMongoOrderRepository(startCtx, db, waker)
 	if err != nil {
 		return fmt.Errorf("orders: mongo at start-up: %w", err)
@@ -97,7 +97,7 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 	publisher := events.NewPublisher(broker)
 	s.closers = append(s.closers, publisher.Close, func() { _ = broker.Close() })
 	s.relay = events.NewRelay(orders.Outbox(), publisher, logger)
-	waker.relay = s.relay
+	waker.Set(s.relay)
 
 	httpClient := httpclient.New(dependencyTimeout)
 	ketoClient, err := keto.New(cfg.Keto, httpClient)
@@ -172,15 +172,5 @@ func (s *Service) Run(ctx context.Context, addr string) error {
 func (s *Service) Close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
-	}
-}
-
-// relayWaker forwards the repository's wake-ups to the relay, which is
-// built after the repository it reads.
-type relayWaker struct{ relay *events.Relay }
-
-func (w *relayWaker) Wake() {
-	if w.relay != nil {
-		w.relay.Wake()
 	}
 }

@@ -101,12 +101,13 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 	s.close = append(s.close, conn.Close)
 	publisher := events.NewPublisher(conn)
 	s.close = append(s.close, func() error { publisher.Close(); return nil })
-	var relay *events.Relay
-	payments, err := adapters.NewMongoPaymentRepository(ctx, db, wakeFunc(func() { relay.Wake() }))
+	waker := &events.RelayRef{}
+	payments, err := adapters.NewMongoPaymentRepository(ctx, db, waker)
 	if err != nil {
 		return fmt.Errorf("payments: mongo at start-up: %w", err)
 	}
-	relay = events.NewRelay(payments.Outbox(), publisher, s.log)
+	relay := events.NewRelay(payments.Outbox(), publisher, s.log)
+	waker.Set(relay)
 	orders := adapters.NewMongoOrderReplica(db)
 
 	httpClient := httpclient.New(dependencyTimeout)
@@ -184,7 +185,3 @@ func (s *Service) Close() {
 		}
 	}
 }
-
-type wakeFunc func()
-
-func (f wakeFunc) Wake() { f() }

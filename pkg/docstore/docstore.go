@@ -69,17 +69,25 @@ var (
 	ErrConflict = errors.New("docstore: concurrent update")
 )
 
-// Waker is told when a write stored events (the outbox relay).
-type Waker interface{ Wake() }
+// Waker is told when a write stored events: the outbox relay
+// (*events.Relay, or an *events.RelayRef to one built later).
+type Waker interface {
+	// Wake asks for a scan of the outbox.
+	Wake()
+	// Handoff gives the relay the events a write just stored, with the
+	// way to mark them published without reading the document again.
+	Handoff(events.Handoff)
+}
 
 // Collection is a collection of aggregates of type T.
 type Collection[T any, PT interface {
 	*T
 	Document
 }] struct {
-	coll  *mongo.Collection
-	locks *Locks
-	waker Waker
+	coll   *mongo.Collection
+	locks  *Locks
+	waker  Waker
+	recent *recent
 }
 
 // New returns the aggregate collection over coll. waker may be nil.
@@ -87,7 +95,7 @@ func New[T any, PT interface {
 	*T
 	Document
 }](coll *mongo.Collection, waker Waker) *Collection[T, PT] {
-	return &Collection[T, PT]{coll: coll, locks: &Locks{}, waker: waker}
+	return &Collection[T, PT]{coll: coll, locks: &Locks{}, waker: waker, recent: newRecent(recentSize)}
 }
 
 // Mongo is the underlying collection, for queries and indexes.
@@ -95,10 +103,16 @@ func (c *Collection[T, PT]) Mongo() *mongo.Collection { return c.coll }
 
 // Insert writes a new document with its outbox.
 func (c *Collection[T, PT]) Insert(ctx context.Context, doc PT) error {
-	if _, err := c.coll.InsertOne(ctx, doc); err != nil {
+	res, err := c.coll.InsertOne(ctx, doc)
+	if err != nil {
 		return classify(err)
 	}
-	c.wake(doc)
+	if id, ok := res.InsertedID.(string); ok {
+		c.recent.put(id, doc)
+		c.handoff(id, doc)
+	} else {
+		c.wakeScan(doc)
+	}
 	return nil
 }
 
@@ -123,16 +137,29 @@ const maxAttempts = 5
 // reads again and retries. fn must raise the version for a domain change and
 // may return ErrUnchanged to skip the write. Writes to one id are
 // serialized within the process.
+//
+// The current document is the one this process last wrote, when it
+// remembers it, else the database's: the revision filter refuses a write
+// from a copy another process made stale, and the retry reads. A decision
+// not to write (ErrUnchanged) is only taken on the database's copy.
 func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) error) (PT, error) {
 	unlock := c.locks.Lock(id)
 	defer unlock()
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		doc, err := c.Get(ctx, id)
-		if err != nil {
-			return nil, err
+	fromMemory := true
+	for conflicts := 0; conflicts < maxAttempts; {
+		doc, remembered := c.remembered(id, fromMemory)
+		if !remembered {
+			var err error
+			if doc, err = c.Get(ctx, id); err != nil {
+				return nil, err
+			}
 		}
 		before := doc.DocMeta().Revision
 		if err := fn(doc); errors.Is(err, ErrUnchanged) {
+			if remembered {
+				fromMemory = false // decide again on the stored copy
+				continue
+			}
 			return doc, nil
 		} else if err != nil {
 			return nil, err
@@ -140,14 +167,32 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 		doc.DocMeta().Revision = before + 1
 		ok, err := c.replace(ctx, id, before, doc)
 		if err != nil {
+			c.recent.forget(id)
 			return nil, err
 		}
 		if ok {
-			c.wake(doc)
+			c.recent.put(id, doc)
+			c.handoff(id, doc)
 			return doc, nil
 		}
+		c.recent.forget(id)
+		fromMemory = false
+		conflicts++
 	}
 	return nil, fmt.Errorf("%w: %s", ErrConflict, id)
+}
+
+// remembered returns the copy of id this process last wrote, if it has one
+// and fromMemory allows it.
+func (c *Collection[T, PT]) remembered(id string, fromMemory bool) (PT, bool) {
+	if !fromMemory {
+		return nil, false
+	}
+	var doc T
+	if !c.recent.get(id, &doc) {
+		return nil, false
+	}
+	return &doc, true
 }
 
 func (c *Collection[T, PT]) replace(ctx context.Context, id string, revision int64, doc PT) (bool, error) {
@@ -164,10 +209,39 @@ func (c *Collection[T, PT]) replace(ctx context.Context, id string, revision int
 	return res.MatchedCount == 1, nil
 }
 
-func (c *Collection[T, PT]) wake(doc PT) {
+// wakeScan asks the relay to scan for doc's events.
+func (c *Collection[T, PT]) wakeScan(doc PT) {
 	if c.waker != nil && len(doc.DocMeta().Outbox) > 0 {
 		c.waker.Wake()
 	}
+}
+
+// handoff gives the relay the events doc, just written, holds: the relay
+// publishes them and then writes doc again without them, still through the
+// per-id lock and the revision filter, so no read is needed unless doc
+// changed meanwhile.
+func (c *Collection[T, PT]) handoff(id string, doc PT) {
+	m := doc.DocMeta()
+	if c.waker == nil || len(m.Outbox) == 0 {
+		return
+	}
+	published := *doc // a copy: the caller keeps doc
+	pm := PT(&published).DocMeta()
+	rev := pm.Revision
+	evs := append([]events.Envelope(nil), m.Outbox...)
+	pm.Outbox, pm.OutboxPending, pm.Revision = nil, false, rev+1
+	c.waker.Handoff(events.Handoff{
+		Pending: events.Pending{AggregateID: id, Events: evs},
+		MarkPublished: func(ctx context.Context) (bool, error) {
+			unlock := c.locks.Lock(id)
+			defer unlock()
+			ok, err := c.replace(ctx, id, rev, &published)
+			if ok {
+				c.recent.put(id, &published)
+			}
+			return ok, err
+		},
+	})
 }
 
 // Pending implements events.OutboxStore.

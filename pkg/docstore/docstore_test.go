@@ -283,3 +283,57 @@ func TestUpdate_DocumentWithoutRevisionIsUpdatable(t *testing.T) {
 		t.Fatalf("value %d, version %d, rev %d; want 3, 5, 2", got.Value, got.Version, got.Revision)
 	}
 }
+
+func TestUpdate_RememberedCopyMadeStaleByAnotherProcess(t *testing.T) {
+	t.Parallel()
+	// The collection remembers what it wrote and starts updates from that
+	// copy; another process's write makes the copy stale. Whatever the copy
+	// says, the outcome must be decided on the stored document.
+	cases := []struct {
+		name       string
+		mine       int // value this process wrote (and remembers)
+		theirs     int // value another process wrote since
+		want       int // value the update wants: it writes unless equal
+		wantStored int
+		wantWrite  bool
+	}{
+		{name: "copy says write, stored says unchanged", mine: 0, theirs: 7, want: 7, wantStored: 7},
+		{name: "copy says unchanged, stored says write", mine: 5, theirs: 6, want: 5, wantStored: 5, wantWrite: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCollection(t)
+			ctx := context.Background()
+			if err := c.Insert(ctx, &counter{ID: "c1", Value: tc.mine}); err != nil {
+				t.Fatal(err)
+			}
+			other := docstore.New[counter](c.Mongo(), nil)
+			if _, err := other.Update(ctx, "c1", func(d *counter) error { d.Value = tc.theirs; d.Version++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Update(ctx, "c1", func(d *counter) error {
+				if d.Value == tc.want {
+					return docstore.ErrUnchanged
+				}
+				d.Value = tc.want
+				d.Version++
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, _ := c.Get(ctx, "c1")
+			if stored.Value != tc.wantStored || got.Value != tc.wantStored || stored.Revision != got.Revision {
+				t.Fatalf("stored %+v, returned %+v; want value %d in both", stored, got, tc.wantStored)
+			}
+			if wantRev := int64(1); tc.wantWrite {
+				if stored.Revision != wantRev+1 {
+					t.Fatalf("revision %d, want %d: the write must follow the other process's", stored.Revision, wantRev+1)
+				}
+			} else if stored.Revision != wantRev {
+				t.Fatalf("revision %d, want %d: nothing should have been written", stored.Revision, wantRev)
+			}
+		})
+	}
+}

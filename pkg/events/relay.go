@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,18 @@ type OutboxStore interface {
 	MarkPublished(ctx context.Context, aggregateID string, eventIDs []string) error
 }
 
+// Handoff is an aggregate's unpublished events handed to the relay by the
+// write that just stored them, so that the relay publishes them without
+// first searching the outbox for them.
+type Handoff struct {
+	Pending
+	// MarkPublished removes these events from the aggregate if it is still
+	// as that write left it, without reading it first; it reports false if
+	// the aggregate changed since (the relay then marks them through
+	// OutboxStore.MarkPublished).
+	MarkPublished func(ctx context.Context) (bool, error)
+}
+
 // EventPublisher is what the relay publishes through (a *Publisher).
 type EventPublisher interface {
 	Publish(ctx context.Context, envs ...Envelope) error
@@ -37,8 +50,11 @@ type Relay struct {
 	pub   EventPublisher
 	log   *slog.Logger
 	wake  chan struct{}
+	// handoffs queues the writes' events; when it is full the writer wakes
+	// the relay instead, and the scan finds those events.
+	handoffs chan Handoff
 	// Interval is how often the outbox is scanned when nobody calls Wake
-	// (after a restart, or when publishing failed).
+	// (after a restart, when publishing failed, or when handoffs overflowed).
 	Interval time.Duration
 	// Batch is how many aggregates one scan takes.
 	Batch int
@@ -49,16 +65,30 @@ type Relay struct {
 // NewRelay returns a relay from store to pub.
 func NewRelay(store OutboxStore, pub EventPublisher, log *slog.Logger) *Relay {
 	return &Relay{
-		store: store, pub: pub, log: log, wake: make(chan struct{}, 1),
+		store: store, pub: pub, log: log, wake: make(chan struct{}, 1), handoffs: make(chan Handoff, handoffQueue),
 		Interval: time.Second, Batch: 200, Parallel: 8,
 	}
 }
 
-// Wake asks the relay to scan now; a write that added events calls it.
+// handoffQueue bounds the handoffs waiting for the relay.
+const handoffQueue = 4096
+
+// Wake asks the relay to scan the outbox now.
 func (r *Relay) Wake() {
 	select {
 	case r.wake <- struct{}{}:
 	default:
+	}
+}
+
+// Handoff gives the relay the events a write just stored: the common path,
+// which costs the store no search. It never blocks: with the queue full it
+// wakes the relay, whose scan finds the events.
+func (r *Relay) Handoff(h Handoff) {
+	select {
+	case r.handoffs <- h:
+	default:
+		r.Wake()
 	}
 }
 
@@ -81,8 +111,67 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		case <-r.wake:
 		case <-t.C:
+		case h := <-r.handoffs:
+			r.relayHandoffs(ctx, h)
+			continue
 		}
 	}
+}
+
+// relayHandoffs publishes h and whatever else was handed off meanwhile (up
+// to Batch), Parallel at a time. A failure leaves the events in the outbox
+// and wakes the scan, which retries them.
+func (r *Relay) relayHandoffs(ctx context.Context, h Handoff) {
+	batch := []Handoff{h}
+	for len(batch) < r.Batch {
+		select {
+		case next := <-r.handoffs:
+			batch = append(batch, next)
+			continue
+		default:
+		}
+		break
+	}
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.Parallel)
+	for _, h := range batch {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := r.publishOne(ctx, h.Pending, h.MarkPublished); err != nil {
+				failed.Store(true)
+				if ctx.Err() == nil {
+					r.log.Warn("outbox handoff not relayed; the scan retries it", "aggregate_id", h.AggregateID, "error", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		r.Wake()
+	}
+}
+
+// publishOne publishes p's events and then removes them from the outbox:
+// through mark when given and the aggregate did not change since, else
+// through the store.
+func (r *Relay) publishOne(ctx context.Context, p Pending, mark func(context.Context) (bool, error)) error {
+	if err := r.pub.Publish(ctx, p.Events...); err != nil {
+		return err
+	}
+	if mark != nil {
+		done, err := mark(ctx)
+		if err != nil || done {
+			return err
+		}
+	}
+	ids := make([]string, len(p.Events))
+	for i, e := range p.Events {
+		ids[i] = e.ID
+	}
+	return r.store.MarkPublished(ctx, p.AggregateID, ids)
 }
 
 // Flush publishes everything pending now and returns how many events it
@@ -118,14 +207,7 @@ func (r *Relay) publish(ctx context.Context, pending []Pending) (int, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := r.pub.Publish(ctx, p.Events...)
-			if err == nil {
-				ids := make([]string, len(p.Events))
-				for i, e := range p.Events {
-					ids[i] = e.ID
-				}
-				err = r.store.MarkPublished(ctx, p.AggregateID, ids)
-			}
+			err := r.publishOne(ctx, p, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -139,4 +221,26 @@ func (r *Relay) publish(ctx context.Context, pending []Pending) (int, error) {
 	}
 	wg.Wait()
 	return total, firstErr
+}
+
+// RelayRef lets a store be built before the relay that reads it: it passes
+// wake-ups and handoffs on to the relay once Set, and drops them before
+// (the relay's first scan finds those events).
+type RelayRef struct{ relay atomic.Pointer[Relay] }
+
+// Set names the relay.
+func (l *RelayRef) Set(r *Relay) { l.relay.Store(r) }
+
+// Wake implements docstore.Waker.
+func (l *RelayRef) Wake() {
+	if r := l.relay.Load(); r != nil {
+		r.Wake()
+	}
+}
+
+// Handoff implements docstore.Waker.
+func (l *RelayRef) Handoff(h Handoff) {
+	if r := l.relay.Load(); r != nil {
+		r.Handoff(h)
+	}
 }

@@ -124,3 +124,51 @@ func TestRelay_KeepsEventsWhenPublishingFails(t *testing.T) {
 		t.Fatalf("retry Flush = %d, %v; want the kept event published", n, err)
 	}
 }
+
+func TestRelay_HandoffPublishesWithoutScanning(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name        string
+		brokerFails bool
+		changed     bool // the aggregate was written again since the handoff
+		wantMarks   int  // calls of the handoff's own MarkPublished
+		wantPending int  // events left in the store's outbox
+	}{
+		{name: "published and marked through the handoff", wantMarks: 1},
+		{name: "aggregate changed since: marked through the store", changed: true, wantMarks: 1},
+		{name: "broker down: left for the scan", brokerFails: true, wantPending: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := &memStore{outbox: map[string][]Envelope{}}
+			e, _ := New(TicketUpdated, map[string]any{"ID": "a", "Version": 3}, Meta{})
+			store.outbox["a"] = []Envelope{e}
+			pub := &recordingPublisher{got: map[string][]int64{}, failOn: map[string]bool{e.ID: tc.brokerFails}}
+			r := NewRelay(store, pub, quietLogger())
+			marks := 0
+			r.Handoff(Handoff{Pending: Pending{AggregateID: "a", Events: []Envelope{e}},
+				MarkPublished: func(ctx context.Context) (bool, error) {
+					marks++
+					if tc.changed {
+						return false, nil
+					}
+					return true, store.MarkPublished(ctx, "a", []string{e.ID})
+				}})
+			r.relayHandoffs(context.Background(), <-r.handoffs)
+			if marks != tc.wantMarks {
+				t.Fatalf("handoff marked %d times, want %d", marks, tc.wantMarks)
+			}
+			if got := len(store.outbox["a"]); got != tc.wantPending {
+				t.Fatalf("%d events left in the outbox, want %d", got, tc.wantPending)
+			}
+			published := len(pub.got["a"])
+			if tc.brokerFails != (published == 0) {
+				t.Fatalf("published %v (broker fails: %v)", pub.got["a"], tc.brokerFails)
+			}
+			if woken := len(r.wake) == 1; woken != tc.brokerFails {
+				t.Fatalf("scan woken: %v, want %v", woken, tc.brokerFails)
+			}
+		})
+	}
+}

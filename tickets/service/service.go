@@ -75,13 +75,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (svc *Service, er
 	publisher := events.NewPublisher(conn)
 	s.closers = append(s.closers, publisher.Close, func() { _ = conn.Close() })
 
-	waker := &relayWaker{}
+	waker := &events.RelayRef{}
 	tickets, err := adapters.NewMongoTicketRepository(ctx, client.Database(cfg.MongoDatabase), waker)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: mongo at start-up: %w", err)
 	}
 	s.relay = events.NewRelay(tickets.Outbox(), publisher, logger)
-	waker.relay = s.relay
+	waker.Set(s.relay)
 
 	httpClient := httpclient.New(dependencyTimeout)
 	ketoClient, err := keto.New(cfg.Keto, httpClient)
@@ -137,10 +137,3 @@ func (s *Service) disconnect(ctx context.Context, client *mongo.Client) {
 		s.logger.Warn("mongo disconnect failed", slog.String("error", err.Error()))
 	}
 }
-
-// relayWaker passes the store's wake-ups on to the relay, which is built
-// after the store it reads from (and before anything is written).
-type relayWaker struct{ relay *events.Relay }
-
-// Wake implements docstore.Waker.
-func (w *relayWaker) Wake() { w.relay.Wake() }

@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,7 +23,11 @@ func main() {
 	dir := flag.String("dir", "data/ferretdb", "folder for the SQLite databases (without -postgresql-url)")
 	pg := flag.String("postgresql-url", "", "store the data in this PostgreSQL database instead of SQLite files")
 	level := flag.String("log-level", "warn", "log level: debug, info, warn or error")
+	debug := flag.String("debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address")
 	flag.Parse()
+	if *debug != "" {
+		go func() { _ = http.ListenAndServe(*debug, nil) }() // net/http/pprof's handlers
+	}
 
 	if err := run(*listen, *dir, *pg, *level); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
