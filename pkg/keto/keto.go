@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	ory "github.com/ory/client-go"
 
@@ -71,6 +72,7 @@ type Client struct {
 	write    *ory.APIClient
 	http     *http.Client
 	readyURL string
+	writes   *batcher
 }
 
 // New returns a client for the Keto at cfg, calling it with httpClient (see
@@ -83,12 +85,14 @@ func New(cfg Config, httpClient *http.Client) (*Client, error) {
 	if u, err := url.Parse(cfg.WriteURL); err != nil || u.Host == "" {
 		return nil, fmt.Errorf("keto: invalid write URL %q", cfg.WriteURL)
 	}
-	return &Client{
+	c := &Client{
 		read:     newAPIClient(cfg.ReadURL, httpClient),
 		write:    newAPIClient(cfg.WriteURL, httpClient),
 		http:     httpClient,
 		readyURL: read.JoinPath("health", "ready").String(),
-	}, nil
+	}
+	c.writes = newBatcher(func(ctx context.Context, t []Tuple) error { return c.patch(ctx, "insert", t) }, writeCalls, writeTimeout)
+	return c, nil
 }
 
 func newAPIClient(baseURL string, httpClient *http.Client) *ory.APIClient {
@@ -116,10 +120,21 @@ func (c *Client) Check(ctx context.Context, namespace, object, relation string, 
 	return result.Allowed, nil
 }
 
-// WriteTuples inserts tuples in one call; inserting an existing tuple is not
-// an error.
+// Tuple writes: at most writeCalls calls at once, each within writeTimeout;
+// concurrent writes beyond that share calls.
+const (
+	writeCalls   = 4
+	writeTimeout = 10 * time.Second
+)
+
+// WriteTuples inserts tuples, returning once Keto stored them. Concurrent
+// writes share calls when Keto is busy (one PATCH carries several callers'
+// tuples, all stored or none). Inserting an existing tuple is not an error.
 func (c *Client) WriteTuples(ctx context.Context, tuples ...Tuple) error {
-	return c.patch(ctx, "insert", tuples)
+	if len(tuples) == 0 {
+		return nil
+	}
+	return c.writes.write(ctx, tuples)
 }
 
 // DeleteTuples deletes tuples in one call; deleting a missing tuple is not an
