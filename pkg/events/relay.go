@@ -97,9 +97,13 @@ func (r *Relay) Handoff(h Handoff) {
 func (r *Relay) Run(ctx context.Context) error {
 	t := time.NewTicker(r.Interval)
 	defer t.Stop()
+	scan := true // the first pass finds what an earlier run left
 	for {
-		if _, err := r.Flush(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("outbox relay pass failed; will retry", "error", err)
+		if scan {
+			if _, err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("outbox relay pass failed; will retry", "error", err)
+			}
+			scan = false
 		}
 		select {
 		case <-ctx.Done():
@@ -110,10 +114,11 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 			return nil
 		case <-r.wake:
+			scan = true
 		case <-t.C:
+			scan = true
 		case h := <-r.handoffs:
 			r.relayHandoffs(ctx, h)
-			continue
 		}
 	}
 }

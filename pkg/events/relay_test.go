@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // memStore is an in-memory OutboxStore for the relay's unit tests only; the
@@ -13,11 +15,13 @@ import (
 type memStore struct {
 	mu     sync.Mutex
 	outbox map[string][]Envelope
+	scans  int
 }
 
 func (m *memStore) Pending(_ context.Context, limit int) ([]Pending, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.scans++
 	var out []Pending
 	for id, evs := range m.outbox {
 		if len(evs) > 0 && len(out) < limit {
@@ -170,5 +174,51 @@ func TestRelay_HandoffPublishesWithoutScanning(t *testing.T) {
 				t.Fatalf("scan woken: %v, want %v", woken, tc.brokerFails)
 			}
 		})
+	}
+}
+
+func TestRelay_HandoffsNeedNoScan(t *testing.T) {
+	t.Parallel()
+	store := &memStore{outbox: map[string][]Envelope{}}
+	pub := &recordingPublisher{got: map[string][]int64{}}
+	r := NewRelay(store, pub, quietLogger())
+	r.Interval = time.Hour // no periodic scan during the test
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	for scanned := false; !scanned; time.Sleep(time.Millisecond) {
+		store.mu.Lock()
+		scanned = store.scans == 1 // the first pass, over an empty outbox
+		store.mu.Unlock()
+	}
+	const writes = 50
+	for i := range writes {
+		id := fmt.Sprintf("agg-%d", i)
+		e, _ := New(TicketUpdated, map[string]any{"ID": id, "Version": 0}, Meta{})
+		store.mu.Lock()
+		store.outbox[id] = []Envelope{e}
+		store.mu.Unlock()
+		r.Handoff(Handoff{Pending: Pending{AggregateID: id, Events: []Envelope{e}}})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pub.mu.Lock()
+		n := len(pub.got)
+		pub.mu.Unlock()
+		if n == writes {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d handed-off aggregates published", n, writes)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	store.mu.Lock()
+	scans := store.scans
+	store.mu.Unlock()
+	cancel()
+	<-done
+	if scans != 1 {
+		t.Fatalf("the outbox was scanned %d times while relaying handoffs, want once (at start)", scans)
 	}
 }
