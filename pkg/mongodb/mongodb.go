@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"go.mongodb.org/mongo-driver/mongo"
@@ -47,11 +48,17 @@ func Ping(client *mongo.Client) func(context.Context) error {
 // or disconnected → apierr.Unavailable naming the database (503); anything
 // else → apierr.Internal (500). Adapters handle the errors that mean
 // something to them (no documents, duplicate keys) before calling it.
+//
+// A connection the driver could not open carries no NetworkError label
+// (while the server restarts, the driver still selects it and the dial in
+// the handshake is refused), so a net.Error anywhere in the chain counts as
+// unreachable too.
 func Error(err error) error {
 	if err == nil {
 		return nil
 	}
-	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) {
+	var netErr net.Error
+	if mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) || errors.As(err, &netErr) {
 		return apierr.Unavailable("the database", err)
 	}
 	return apierr.Internal(err)

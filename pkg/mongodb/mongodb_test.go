@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
 
 	"github.com/ticketing/ticketing/pkg/apierr"
 	"github.com/ticketing/ticketing/pkg/mongodb"
@@ -26,6 +29,7 @@ func TestError_MapsDriverFailures(t *testing.T) {
 		{"deadline", fmt.Errorf("find: %w", context.DeadlineExceeded), 503},
 		{"disconnected", mongo.ErrClientDisconnected, 503},
 		{"network", mongo.CommandError{Code: 6, Labels: []string{"NetworkError"}}, 503},
+		{"handshake refused", topology.ConnectionError{Wrapped: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, 503},
 		{"command failure", mongo.CommandError{Code: 2, Message: "bad value"}, 500},
 		{"anything else", errors.New("boom"), 500},
 	}
