@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,6 +277,32 @@ func TestCreatePayment_FreeOrderSucceedsWithoutStripe(t *testing.T) {
 	p := f.pay(t, f.order(t, 0))
 	if p.Status() != domain.StatusSucceeded || p.StripeID() != "" || f.stripe.created != 0 {
 		t.Fatalf("free payment %+v, intents %d", p, f.stripe.created)
+	}
+}
+
+// tuplesAppearing is Keto while the orders service repairs the tuples of
+// an order whose creation crashed before them: they appear after the first
+// Order#edit check.
+type tuplesAppearing struct {
+	*permissions
+	edits atomic.Int64
+}
+
+func (p *tuplesAppearing) CanEditOrder(ctx context.Context, userID, orderID string) (bool, error) {
+	if p.edits.Add(1) == 1 {
+		return false, nil
+	}
+	return p.permissions.CanEditOrder(ctx, userID, orderID)
+}
+
+func TestCreatePayment_BuyerWhoseTuplesAppearMidCheckMayPay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	o := f.order(t, 2500)
+	create := app.NewCreatePaymentHandler(f.payments, f.orders, &tuplesAppearing{permissions: f.perms}, f.stripe)
+	p, created, err := create.Handle(context.Background(), app.CreatePayment{UserID: buyer, OrderID: o.ID})
+	if err != nil || !created || p.OrderID() != o.ID {
+		t.Fatalf("Handle() = %v, %v, %v; want the buyer's payment", p, created, err)
 	}
 }
 

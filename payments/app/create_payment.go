@@ -110,10 +110,16 @@ func (h CreatePaymentHandler) authorize(ctx context.Context, cmd CreatePayment) 
 	if err != nil {
 		return err
 	}
-	if visible {
-		return domain.ErrNotOrderBuyer
+	if !visible {
+		return domain.ErrOrderNotFound
 	}
-	return domain.ErrOrderNotFound
+	// The order's tuples may have appeared between the two checks (the
+	// orders service repairing an order whose creation crashed before them):
+	// ask again before telling its buyer they are not the buyer.
+	if ok, err = h.perms.CanEditOrder(ctx, cmd.UserID, cmd.OrderID); err != nil || ok {
+		return err
+	}
+	return domain.ErrNotOrderBuyer
 }
 
 // order reads the replica, waiting a moment for an order whose buyer was
