@@ -61,6 +61,17 @@ func do(t testing.TB, r request) response {
 
 func doOnce(t testing.TB, r request) response {
 	t.Helper()
+	resp, err := send(r)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
+	}
+	return resp
+}
+
+// send is doOnce for callers that handle a failure themselves: the fault
+// tests' workers, which run outside the test's goroutine and count a broken
+// connection rather than stop at it.
+func send(r request) (response, error) {
 	var body io.Reader
 	contentType := ""
 	switch b := r.Body.(type) {
@@ -72,13 +83,13 @@ func doOnce(t testing.TB, r request) response {
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
-			t.Fatal(err)
+			return response{}, err
 		}
 		body, contentType = bytes.NewReader(raw), "application/json"
 	}
 	req, err := http.NewRequest(r.Method, baseURL()+r.Path, body)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -95,14 +106,14 @@ func doOnce(t testing.TB, r request) response {
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", r.Method, r.Path, err)
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
 }
 
 // decode unmarshals the body into v or fails the test.

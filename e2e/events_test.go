@@ -48,19 +48,29 @@ func publish(t testing.TB, envs ...events.Envelope) {
 // queueDepth is the number of ready messages in a queue (passive declare).
 func queueDepth(t testing.TB, queue string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	publish(t) // opens the connection
-	ch, err := broker.Channel(ctx)
+	n, err := readyMessages(queue)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return n
+}
+
+// readyMessages is queueDepth for callers outside the test's goroutine,
+// once publish has opened the connection.
+func readyMessages(queue string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ch, err := broker.Channel(ctx)
+	if err != nil {
+		return 0, err
 	}
 	defer ch.Close()
 	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
-		t.Fatalf("inspect %s: %v", queue, err)
+		return 0, fmt.Errorf("inspect %s: %w", queue, err)
 	}
-	return q.Messages
+	return q.Messages, nil
 }
 
 func envelope(t testing.TB, name events.Name, data any) events.Envelope {
