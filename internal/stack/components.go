@@ -35,6 +35,13 @@ const (
 	portStripe      = 12111
 )
 
+// mongoPoolSize bounds each client's connections to FerretDB, which serves
+// at most 50 operations at once (its PostgreSQL pool) and answers the rest
+// only after they timed out: with five services at 8 each, an overload
+// waits in the services' pools (and ends in a clear 503 there) instead of
+// swamping FerretDB until every client times out.
+const mongoPoolSize = 8
+
 // maxStage is the last start-up stage: dependencies (0), Ory and FerretDB (1), the
 // services (2), nginx (3).
 const maxStage = 3
@@ -79,7 +86,7 @@ func (s *Stack) resolveEnv() (Env, error) {
 	public := "http://127.0.0.1:" + env["NGINX_PORT"]
 	local := Env{
 		"PUBLIC_URL":             public,
-		"MONGO_URI":              "mongodb://" + s.addr(portMongo) + "/",
+		"MONGO_URI":              "mongodb://" + s.addr(portMongo) + "/?maxPoolSize=" + strconv.Itoa(mongoPoolSize),
 		"KRATOS_PUBLIC_URL":      "http://" + s.addr(portKratosPub),
 		"KRATOS_ADMIN_URL":       "http://" + s.addr(portKratosAdmin),
 		"KETO_READ_URL":          "http://" + s.addr(portKetoRead),

@@ -95,7 +95,7 @@ func TestResolveEnv_UserSettingsCannotMoveRunnerAddresses(t *testing.T) {
 	}
 	env := s.Env()
 	for k, want := range map[string]string{
-		"MONGO_URI":               "mongodb://127.0.0.1:37017/",
+		"MONGO_URI":               "mongodb://127.0.0.1:37017/?maxPoolSize=8",
 		"ORDER_EXPIRATION_WINDOW": "12s",
 		"PUBLIC_URL":              "http://127.0.0.1:18181",
 		"AUTH_UPSTREAM":           "127.0.0.1:14001",

@@ -58,7 +58,9 @@ type Relay struct {
 	Interval time.Duration
 	// Batch is how many aggregates one scan takes.
 	Batch int
-	// Parallel is how many aggregates are published at once.
+	// Parallel is how many aggregates are published at once (and how many
+	// workers publish handoffs): the broker confirms concurrent publishes
+	// together, so more in flight means more a second.
 	Parallel int
 }
 
@@ -66,7 +68,7 @@ type Relay struct {
 func NewRelay(store OutboxStore, pub EventPublisher, log *slog.Logger) *Relay {
 	return &Relay{
 		store: store, pub: pub, log: log, wake: make(chan struct{}, 1), handoffs: make(chan Handoff, handoffQueue),
-		Interval: time.Second, Batch: 200, Parallel: 8,
+		Interval: time.Second, Batch: 200, Parallel: 32,
 	}
 }
 
@@ -93,17 +95,29 @@ func (r *Relay) Handoff(h Handoff) {
 }
 
 // Run relays until ctx ends, then makes a last bounded pass so that what was
-// written before the shutdown leaves with it.
+// written before the shutdown leaves with it. Parallel workers publish the
+// handoffs as they come; the outbox is scanned at start, on Wake, and every
+// Interval for events older than Interval (younger ones are the handoffs'
+// to publish, and a scan would only publish them twice).
 func (r *Relay) Run(ctx context.Context) error {
+	var workers sync.WaitGroup
+	for range r.Parallel {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			r.work(ctx)
+		}()
+	}
+	defer workers.Wait()
 	t := time.NewTicker(r.Interval)
 	defer t.Stop()
-	scan := true // the first pass finds what an earlier run left
+	var minAge time.Duration // the first pass takes everything
 	for {
-		if scan {
-			if _, err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+		if minAge >= 0 {
+			if _, err := r.flush(ctx, minAge); err != nil && ctx.Err() == nil {
 				r.log.Warn("outbox relay pass failed; will retry", "error", err)
 			}
-			scan = false
+			minAge = -1
 		}
 		select {
 		case <-ctx.Done():
@@ -114,48 +128,28 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 			return nil
 		case <-r.wake:
-			scan = true
+			minAge = 0
 		case <-t.C:
-			scan = true
-		case h := <-r.handoffs:
-			r.relayHandoffs(ctx, h)
+			minAge = r.Interval
 		}
 	}
 }
 
-// relayHandoffs publishes h and whatever else was handed off meanwhile (up
-// to Batch), Parallel at a time. A failure leaves the events in the outbox
-// and wakes the scan, which retries them.
-func (r *Relay) relayHandoffs(ctx context.Context, h Handoff) {
-	batch := []Handoff{h}
-	for len(batch) < r.Batch {
+// work publishes handoffs until ctx ends. A failure leaves the events in the
+// outbox and wakes the scan, which retries them.
+func (r *Relay) work(ctx context.Context) {
+	for {
 		select {
-		case next := <-r.handoffs:
-			batch = append(batch, next)
-			continue
-		default:
-		}
-		break
-	}
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, r.Parallel)
-	for _, h := range batch {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		case <-ctx.Done():
+			return
+		case h := <-r.handoffs:
 			if err := r.publishOne(ctx, h.Pending, h.MarkPublished); err != nil {
-				failed.Store(true)
 				if ctx.Err() == nil {
 					r.log.Warn("outbox handoff not relayed; the scan retries it", "aggregate_id", h.AggregateID, "error", err)
 				}
+				r.Wake()
 			}
-		}()
-	}
-	wg.Wait()
-	if failed.Load() {
-		r.Wake()
+		}
 	}
 }
 
@@ -181,19 +175,29 @@ func (r *Relay) publishOne(ctx context.Context, p Pending, mark func(context.Con
 
 // Flush publishes everything pending now and returns how many events it
 // published.
-func (r *Relay) Flush(ctx context.Context) (int, error) {
+func (r *Relay) Flush(ctx context.Context) (int, error) { return r.flush(ctx, 0) }
+
+// flush publishes the pending aggregates whose newest event is at least
+// minAge old.
+func (r *Relay) flush(ctx context.Context, minAge time.Duration) (int, error) {
 	total := 0
 	for {
 		pending, err := r.store.Pending(ctx, r.Batch)
 		if err != nil {
 			return total, err
 		}
-		if len(pending) == 0 {
+		due := pending[:0]
+		for _, p := range pending {
+			if len(p.Events) > 0 && time.Since(p.Events[len(p.Events)-1].OccurredAt) >= minAge {
+				due = append(due, p)
+			}
+		}
+		if len(due) == 0 {
 			return total, nil
 		}
-		n, err := r.publish(ctx, pending)
+		n, err := r.publish(ctx, due)
 		total += n
-		if err != nil {
+		if err != nil || len(pending) < r.Batch {
 			return total, err
 		}
 	}

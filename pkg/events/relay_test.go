@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -150,22 +151,43 @@ func TestRelay_HandoffPublishesWithoutScanning(t *testing.T) {
 			store.outbox["a"] = []Envelope{e}
 			pub := &recordingPublisher{got: map[string][]int64{}, failOn: map[string]bool{e.ID: tc.brokerFails}}
 			r := NewRelay(store, pub, quietLogger())
-			marks := 0
+			var marks atomic.Int32
 			r.Handoff(Handoff{Pending: Pending{AggregateID: "a", Events: []Envelope{e}},
 				MarkPublished: func(ctx context.Context) (bool, error) {
-					marks++
+					marks.Add(1)
 					if tc.changed {
 						return false, nil
 					}
 					return true, store.MarkPublished(ctx, "a", []string{e.ID})
 				}})
-			r.relayHandoffs(context.Background(), <-r.handoffs)
-			if marks != tc.wantMarks {
-				t.Fatalf("handoff marked %d times, want %d", marks, tc.wantMarks)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go r.work(ctx)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				store.mu.Lock()
+				left := len(store.outbox["a"])
+				store.mu.Unlock()
+				if (tc.brokerFails && len(r.wake) == 1) || (!tc.brokerFails && left == 0) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the handoff was never relayed (%d events left, woken %v)", left, len(r.wake) == 1)
+				}
+				time.Sleep(time.Millisecond)
 			}
-			if got := len(store.outbox["a"]); got != tc.wantPending {
-				t.Fatalf("%d events left in the outbox, want %d", got, tc.wantPending)
+			cancel()
+			if got := int(marks.Load()); got != tc.wantMarks {
+				t.Fatalf("handoff marked %d times, want %d", got, tc.wantMarks)
 			}
+			store.mu.Lock()
+			left := len(store.outbox["a"])
+			store.mu.Unlock()
+			if left != tc.wantPending {
+				t.Fatalf("%d events left in the outbox, want %d", left, tc.wantPending)
+			}
+			pub.mu.Lock()
+			defer pub.mu.Unlock()
 			published := len(pub.got["a"])
 			if tc.brokerFails != (published == 0) {
 				t.Fatalf("published %v (broker fails: %v)", pub.got["a"], tc.brokerFails)
@@ -220,5 +242,25 @@ func TestRelay_HandoffsNeedNoScan(t *testing.T) {
 	<-done
 	if scans != 1 {
 		t.Fatalf("the outbox was scanned %d times while relaying handoffs, want once (at start)", scans)
+	}
+}
+
+func TestRelay_PeriodicScanLeavesFreshEventsToTheirHandoff(t *testing.T) {
+	t.Parallel()
+	store := &memStore{outbox: map[string][]Envelope{}}
+	old, _ := New(TicketUpdated, map[string]any{"ID": "old", "Version": 0}, Meta{})
+	old.OccurredAt = time.Now().Add(-10 * time.Second)
+	fresh, _ := New(TicketUpdated, map[string]any{"ID": "fresh", "Version": 0}, Meta{})
+	store.outbox["old"], store.outbox["fresh"] = []Envelope{old}, []Envelope{fresh}
+	pub := &recordingPublisher{got: map[string][]int64{}}
+	r := NewRelay(store, pub, quietLogger())
+	if n, err := r.flush(context.Background(), time.Second); err != nil || n != 1 {
+		t.Fatalf("periodic pass = %d, %v; want the old event only", n, err)
+	}
+	if len(pub.got["old"]) != 1 || len(pub.got["fresh"]) != 0 || len(store.outbox["fresh"]) != 1 {
+		t.Fatalf("published %v; want the old aggregate's event, the fresh one left pending", pub.got)
+	}
+	if n, err := r.Flush(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Flush = %d, %v; want the fresh event too", n, err)
 	}
 }
