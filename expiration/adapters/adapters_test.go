@@ -120,11 +120,11 @@ func (quiet) Fatal(...any) {}
 // wakes records what the store tells the relay.
 type wakes struct {
 	scans    int
-	handoffs []events.Handoff
+	handoffs []events.Pending
 }
 
 func (w *wakes) Wake()                    { w.scans++ }
-func (w *wakes) Handoff(h events.Handoff) { w.handoffs = append(w.handoffs, h) }
+func (w *wakes) Handoff(p events.Pending) { w.handoffs = append(w.handoffs, p) }
 
 func TestMongoExpirations_RecordsOnceWithItsEvent(t *testing.T) {
 	t.Parallel()
@@ -163,9 +163,9 @@ func TestMongoExpirations_RecordsOnceWithItsEvent(t *testing.T) {
 	if n, _ := db.Collection("expirations").CountDocuments(ctx, bson.M{"_id": id}); n != 1 {
 		t.Fatalf("%d expiry documents, want 1", n)
 	}
-	// Once published, the handoff clears the outbox without a read.
-	if done, err := w.handoffs[0].MarkPublished(ctx); err != nil || !done {
-		t.Fatalf("mark published = %v, %v; want done", done, err)
+	// Once published, the relay marks the handed-off event.
+	if err := store.MarkPublished(ctx, id, []string{e.ID}); err != nil {
+		t.Fatal(err)
 	}
 	if pending, err := store.Pending(ctx, 10); err != nil || len(pending) != 0 {
 		t.Fatalf("pending after the handoff = %+v, %v; want none", pending, err)

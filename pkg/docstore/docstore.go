@@ -74,9 +74,8 @@ var (
 type Waker interface {
 	// Wake asks for a scan of the outbox.
 	Wake()
-	// Handoff gives the relay the events a write just stored, with the
-	// way to mark them published without reading the document again.
-	Handoff(events.Handoff)
+	// Handoff gives the relay the events a write just added.
+	Handoff(events.Pending)
 }
 
 // Collection is a collection of aggregates of type T.
@@ -109,7 +108,7 @@ func (c *Collection[T, PT]) Insert(ctx context.Context, doc PT) error {
 	}
 	if id, ok := res.InsertedID.(string); ok {
 		c.recent.put(id, doc)
-		c.handoff(id, doc)
+		c.handoff(id, doc.DocMeta().Outbox)
 	} else {
 		c.wakeScan(doc)
 	}
@@ -155,6 +154,10 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 			}
 		}
 		before := doc.DocMeta().Revision
+		queued := make(map[string]bool, len(doc.DocMeta().Outbox))
+		for _, e := range doc.DocMeta().Outbox {
+			queued[e.ID] = true
+		}
 		if err := fn(doc); errors.Is(err, ErrUnchanged) {
 			if remembered {
 				fromMemory = false // decide again on the stored copy
@@ -172,7 +175,15 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 		}
 		if ok {
 			c.recent.put(id, doc)
-			c.handoff(id, doc)
+			// Only the events this write added: the older ones were handed
+			// off already (or the scan finds them).
+			var added []events.Envelope
+			for _, e := range doc.DocMeta().Outbox {
+				if !queued[e.ID] {
+					added = append(added, e)
+				}
+			}
+			c.handoff(id, added)
 			return doc, nil
 		}
 		c.recent.forget(id)
@@ -216,32 +227,14 @@ func (c *Collection[T, PT]) wakeScan(doc PT) {
 	}
 }
 
-// handoff gives the relay the events doc, just written, holds: the relay
-// publishes them and then writes doc again without them, still through the
-// per-id lock and the revision filter, so no read is needed unless doc
-// changed meanwhile.
-func (c *Collection[T, PT]) handoff(id string, doc PT) {
-	m := doc.DocMeta()
-	if c.waker == nil || len(m.Outbox) == 0 {
+// handoff gives the relay events just written to id's outbox; it
+// publishes them and removes them through MarkPublished, which starts from
+// the copy this process remembers, so no read is needed.
+func (c *Collection[T, PT]) handoff(id string, evs []events.Envelope) {
+	if c.waker == nil || len(evs) == 0 {
 		return
 	}
-	published := *doc // a copy: the caller keeps doc
-	pm := PT(&published).DocMeta()
-	rev := pm.Revision
-	evs := append([]events.Envelope(nil), m.Outbox...)
-	pm.Outbox, pm.OutboxPending, pm.Revision = nil, false, rev+1
-	c.waker.Handoff(events.Handoff{
-		Pending: events.Pending{AggregateID: id, Events: evs},
-		MarkPublished: func(ctx context.Context) (bool, error) {
-			unlock := c.locks.Lock(id)
-			defer unlock()
-			ok, err := c.replace(ctx, id, rev, &published)
-			if ok {
-				c.recent.put(id, &published)
-			}
-			return ok, err
-		},
-	})
+	c.waker.Handoff(events.Pending{AggregateID: id, Events: append([]events.Envelope(nil), evs...)})
 }
 
 // Pending implements events.OutboxStore.

@@ -337,3 +337,52 @@ func TestUpdate_RememberedCopyMadeStaleByAnotherProcess(t *testing.T) {
 		})
 	}
 }
+
+// relayLog records what a collection tells its relay.
+type relayLog struct {
+	mu       sync.Mutex
+	handoffs []events.Pending
+}
+
+func (r *relayLog) Wake() {}
+func (r *relayLog) Handoff(p events.Pending) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handoffs = append(r.handoffs, p)
+}
+
+func TestHandoff_EachEventIsHandedOffOnceByTheWriteThatAddedIt(t *testing.T) {
+	t.Parallel()
+	base := newCollection(t)
+	log := &relayLog{}
+	c := docstore.New[counter](base.Mongo(), log)
+	ctx := context.Background()
+	created, changed := event(t, 0), event(t, 1)
+	d := &counter{ID: "c1"}
+	d.Record(created)
+	if err := c.Insert(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	// Bookkeeping that adds no event, while created is still unpublished.
+	if _, err := c.Update(ctx, "c1", func(d *counter) error { d.Key = "k"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// A change that adds an event.
+	if _, err := c.Update(ctx, "c1", func(d *counter) error { d.Value++; d.Version++; d.Record(changed); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, h := range log.handoffs {
+		var ids []string
+		for _, e := range h.Events {
+			ids = append(ids, e.ID)
+		}
+		got = append(got, ids)
+	}
+	if len(got) != 2 || len(got[0]) != 1 || got[0][0] != created.ID || len(got[1]) != 1 || got[1][0] != changed.ID {
+		t.Fatalf("handoffs %v; want [[%s] [%s]]: each event once, by the write that added it", got, created.ID, changed.ID)
+	}
+	if stored, _ := c.Get(ctx, "c1"); len(stored.Outbox) != 2 {
+		t.Fatalf("outbox %d events, want both until the relay marks them", len(stored.Outbox))
+	}
+}

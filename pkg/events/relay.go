@@ -24,18 +24,6 @@ type OutboxStore interface {
 	MarkPublished(ctx context.Context, aggregateID string, eventIDs []string) error
 }
 
-// Handoff is an aggregate's unpublished events handed to the relay by the
-// write that just stored them, so that the relay publishes them without
-// first searching the outbox for them.
-type Handoff struct {
-	Pending
-	// MarkPublished removes these events from the aggregate if it is still
-	// as that write left it, without reading it first; it reports false if
-	// the aggregate changed since (the relay then marks them through
-	// OutboxStore.MarkPublished).
-	MarkPublished func(ctx context.Context) (bool, error)
-}
-
 // EventPublisher is what the relay publishes through (a *Publisher).
 type EventPublisher interface {
 	Publish(ctx context.Context, envs ...Envelope) error
@@ -50,9 +38,9 @@ type Relay struct {
 	pub   EventPublisher
 	log   *slog.Logger
 	wake  chan struct{}
-	// handoffs queues the writes' events; when it is full the writer wakes
-	// the relay instead, and the scan finds those events.
-	handoffs chan Handoff
+	// handoffs queues the events writes hand over; when it is full the
+	// writer wakes the relay instead, and the scan finds those events.
+	handoffs chan Pending
 	// Interval is how often the outbox is scanned when nobody calls Wake
 	// (after a restart, when publishing failed, or when handoffs overflowed).
 	Interval time.Duration
@@ -67,7 +55,7 @@ type Relay struct {
 // NewRelay returns a relay from store to pub.
 func NewRelay(store OutboxStore, pub EventPublisher, log *slog.Logger) *Relay {
 	return &Relay{
-		store: store, pub: pub, log: log, wake: make(chan struct{}, 1), handoffs: make(chan Handoff, handoffQueue),
+		store: store, pub: pub, log: log, wake: make(chan struct{}, 1), handoffs: make(chan Pending, handoffQueue),
 		Interval: time.Second, Batch: 200, Parallel: 32,
 	}
 }
@@ -86,9 +74,9 @@ func (r *Relay) Wake() {
 // Handoff gives the relay the events a write just stored: the common path,
 // which costs the store no search. It never blocks: with the queue full it
 // wakes the relay, whose scan finds the events.
-func (r *Relay) Handoff(h Handoff) {
+func (r *Relay) Handoff(p Pending) {
 	select {
-	case r.handoffs <- h:
+	case r.handoffs <- p:
 	default:
 		r.Wake()
 	}
@@ -142,10 +130,10 @@ func (r *Relay) work(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case h := <-r.handoffs:
-			if err := r.publishOne(ctx, h.Pending, h.MarkPublished); err != nil {
+		case p := <-r.handoffs:
+			if err := r.publishOne(ctx, p); err != nil {
 				if ctx.Err() == nil {
-					r.log.Warn("outbox handoff not relayed; the scan retries it", "aggregate_id", h.AggregateID, "error", err)
+					r.log.Warn("outbox handoff not relayed; the scan retries it", "aggregate_id", p.AggregateID, "error", err)
 				}
 				r.Wake()
 			}
@@ -153,18 +141,10 @@ func (r *Relay) work(ctx context.Context) {
 	}
 }
 
-// publishOne publishes p's events and then removes them from the outbox:
-// through mark when given and the aggregate did not change since, else
-// through the store.
-func (r *Relay) publishOne(ctx context.Context, p Pending, mark func(context.Context) (bool, error)) error {
+// publishOne publishes p's events and then removes them from the outbox.
+func (r *Relay) publishOne(ctx context.Context, p Pending) error {
 	if err := r.pub.Publish(ctx, p.Events...); err != nil {
 		return err
-	}
-	if mark != nil {
-		done, err := mark(ctx)
-		if err != nil || done {
-			return err
-		}
 	}
 	ids := make([]string, len(p.Events))
 	for i, e := range p.Events {
@@ -216,7 +196,7 @@ func (r *Relay) publish(ctx context.Context, pending []Pending) (int, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := r.publishOne(ctx, p, nil)
+			err := r.publishOne(ctx, p)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -248,8 +228,8 @@ func (l *RelayRef) Wake() {
 }
 
 // Handoff implements docstore.Waker.
-func (l *RelayRef) Handoff(h Handoff) {
+func (l *RelayRef) Handoff(p Pending) {
 	if r := l.relay.Load(); r != nil {
-		r.Handoff(h)
+		r.Handoff(p)
 	}
 }
