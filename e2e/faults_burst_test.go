@@ -679,9 +679,7 @@ func btoi(b bool) int {
 
 // checkFailures fails the test for every answer no client should have
 // seen: a broken connection, any 500, and a 5xx that explained does not
-// account for. A 503 order_not_ready (payments has not learnt of a new
-// order yet) is the normal eventual-consistency answer, retried. It
-// returns the tally of answers for the log.
+// account for. It returns the tally of answers for the log.
 func (b *burst) checkFailures(explained func(call) bool) string {
 	b.t.Helper()
 	tally := map[string]int{}
@@ -697,7 +695,7 @@ func (b *burst) checkFailures(explained func(call) bool) string {
 		tally[key]++
 		switch {
 		case c.status == 0, c.status == http.StatusInternalServerError:
-		case c.status < 500, c.code == "order_not_ready":
+		case c.status < 500:
 			continue
 		case explained(c):
 			continue
@@ -867,7 +865,7 @@ func TestFaults_FerretDBRestartMidBurstRecoversWithout500s(t *testing.T) {
 	during, after := 0, 0
 	for _, c := range b.calls {
 		switch {
-		case c.status < 500 || c.code == "order_not_ready":
+		case c.status < 500:
 		case b.during(c):
 			during++
 		default:

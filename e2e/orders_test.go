@@ -44,6 +44,7 @@ type orderJSON struct {
 		Title    string `json:"title"`
 		Price    int64  `json:"price"`
 		Currency string `json:"currency"`
+		UserID   string `json:"userId"`
 		Version  int64  `json:"version"`
 	} `json:"ticket"`
 }

@@ -67,24 +67,19 @@ func webhookSecret(t testing.TB) string {
 	return secret
 }
 
-// payWhenKnown posts POST /api/payments for orderID as buyer once the
-// payments service has learnt of the order (until then it answers 503
-// order_not_ready), and returns the first other answer.
-func payWhenKnown(t testing.TB, buyer user, orderID string) response {
+// payOrder posts POST /api/payments for orderID as buyer, once: a buyer
+// pays an order the moment its 201 arrives, and payments answers it
+// whether or not order.created has reached it yet (it asks orders).
+func payOrder(t testing.TB, buyer user, orderID string) response {
 	t.Helper()
-	var resp response
-	eventually(t, 15*time.Second, "the payments service never learnt of order "+orderID, func() bool {
-		resp = do(t, request{Method: "POST", Path: "/api/payments", Token: buyer.Token, Body: map[string]string{"orderId": orderID}})
-		return resp.Status != http.StatusServiceUnavailable
-	})
-	return resp
+	return do(t, request{Method: "POST", Path: "/api/payments", Token: buyer.Token, Body: map[string]string{"orderId": orderID}})
 }
 
 // pay starts the payment of order o as buyer and checks the 201.
 func pay(t testing.TB, buyer user, o orderJSON) paymentJSON {
 	t.Helper()
 	var p paymentJSON
-	payWhenKnown(t, buyer, o.ID).wantStatus(t, http.StatusCreated).decode(t, &p)
+	payOrder(t, buyer, o.ID).wantStatus(t, http.StatusCreated).decode(t, &p)
 	if p.ID == "" || p.OrderID != o.ID || p.UserID != buyer.ID || p.Status != "pending" ||
 		p.Amount != o.Ticket.Price || p.Currency != o.Ticket.Currency ||
 		!strings.HasPrefix(p.StripeID, "pi_") || !strings.Contains(p.ClientSecret, "_secret_") {
@@ -284,10 +279,54 @@ func TestPayments_FreeOrderCompletesWithoutStripe(t *testing.T) {
 	tk := createTicket(t, seller, uniqueTitle("Free Rehearsal"), 0)
 	o := placeOrder(t, buyer, tk.ID)
 	var p paymentJSON
-	payWhenKnown(t, buyer, o.ID).wantStatus(t, http.StatusCreated).decode(t, &p)
+	payOrder(t, buyer, o.ID).wantStatus(t, http.StatusCreated).decode(t, &p)
 	if p.Status != "succeeded" || p.Amount != 0 || p.StripeID != "" {
 		t.Fatalf("free payment %+v", p)
 	}
+	waitOrderStatus(t, buyer, o.ID, "complete")
+	waitTicket(t, tk.ID, "sold", o.ID)
+}
+
+// TestPayments_PaysAnOrderItsEventHasNotBroughtYet: a buyer pays the
+// moment the order's 201 arrives, when under load order.created may still
+// be queued for payments. Payments then reads the order from the orders
+// service with the buyer's session and keeps it as the event would; the
+// order's replica copy is removed here to stand for the queued event.
+func TestPayments_PaysAnOrderItsEventHasNotBroughtYet(t *testing.T) {
+	t.Parallel()
+	seller, buyer, stranger := signUp(t, "seller"), signUp(t, "buyer"), signUp(t, "stranger")
+	tk := createTicket(t, seller, uniqueTitle("Early Payer"), 4200)
+	o := placeOrder(t, buyer, tk.ID)
+	if o.Ticket.UserID != seller.ID {
+		t.Fatalf("the order names seller %q, want %q", o.Ticket.UserID, seller.ID)
+	}
+	waitPaymentsReplica(t, o.ID, "created")
+	replica := mongoDB(t, "payments").Collection("orders")
+	if _, err := replica.DeleteOne(context.Background(), bson.M{"_id": o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody but the buyer learns of the order this way.
+	do(t, request{Method: "POST", Path: "/api/payments", Token: stranger.Token, Body: map[string]string{"orderId": o.ID}}).
+		wantError(t, http.StatusNotFound, "order_not_found", "")
+	do(t, request{Method: "POST", Path: "/api/payments", Token: seller.Token, Body: map[string]string{"orderId": o.ID}}).
+		wantError(t, http.StatusForbidden, "not_order_buyer", "")
+	p := pay(t, buyer, o)
+	if p.Amount != 4200 {
+		t.Fatalf("payment of %d, want the ticket's 4200", p.Amount)
+	}
+	var kept struct {
+		UserID   string `bson:"userId"`
+		SellerID string `bson:"sellerId"`
+		Status   string `bson:"status"`
+		Amount   int64  `bson:"amount"`
+	}
+	if err := replica.FindOne(context.Background(), bson.M{"_id": o.ID}).Decode(&kept); err != nil {
+		t.Fatalf("the replica did not keep the order it read: %v", err)
+	}
+	if kept.UserID != buyer.ID || kept.SellerID != seller.ID || kept.Status != "created" || kept.Amount != 4200 {
+		t.Fatalf("replica copy %+v", kept)
+	}
+	deliverOutcome(t, stripeEvent(t, "succeeded", p.ID), "applied")
 	waitOrderStatus(t, buyer, o.ID, "complete")
 	waitTicket(t, tk.ID, "sold", o.ID)
 }
@@ -554,7 +593,7 @@ func TestPayments_BadInput(t *testing.T) {
 func newPaymentFor(t testing.TB, buyer user, o orderJSON) paymentJSON {
 	t.Helper()
 	var p paymentJSON
-	resp := payWhenKnown(t, buyer, o.ID)
+	resp := payOrder(t, buyer, o.ID)
 	if resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.Status, resp.Body)
 	}

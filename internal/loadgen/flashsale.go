@@ -91,10 +91,8 @@ func (t *Target) RunFlashSale(ctx context.Context, tickets []Ticket, buyers []Us
 	return f, nil
 }
 
-// pay starts the payment of o and delivers Stripe's success for it. The
-// payments service answers 503 order_not_ready until order.created reached
-// it; the buyer's client retries that, as the API says, and every answer
-// is counted.
+// pay starts the payment of o and delivers Stripe's success for it. A 503
+// is retried, as the API says, and every answer is counted.
 func (t *Target) pay(ctx context.Context, buyer User, o Order, payments, webhooks *recorder) {
 	var p Payment
 	for try := 0; ; try++ {
@@ -188,12 +186,12 @@ func (t *Target) reconcileSale(ctx context.Context, f *FlashSale, tickets []Tick
 	for _, o := range orders {
 		orderIDs = append(orderIDs, o.ID)
 	}
-	n, err := t.Mongo.Database("payments").Collection("payments").CountDocuments(ctx,
+	n, err := count(ctx, t.Mongo.Database("payments").Collection("payments"),
 		bson.M{"orderId": bson.M{"$in": orderIDs}, "status": "succeeded"})
 	if err != nil {
 		return fmt.Errorf("count succeeded payments: %w", err)
 	}
-	f.PaymentsSucceeded = int(n)
+	f.PaymentsSucceeded = n
 	return nil
 }
 
@@ -202,11 +200,11 @@ func (t *Target) reconcileSale(ctx context.Context, f *FlashSale, tickets []Tick
 func settle(ctx context.Context, coll *mongo.Collection, filter bson.M, want int) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		n, err := coll.CountDocuments(ctx, filter)
+		n, err := count(ctx, coll, filter)
 		if err != nil {
 			return fmt.Errorf("count %s: %w", coll.Name(), err)
 		}
-		if int(n) >= want || time.Now().After(deadline) {
+		if n >= want || time.Now().After(deadline) {
 			return nil
 		}
 		time.Sleep(250 * time.Millisecond)

@@ -103,13 +103,31 @@ func (t *Target) Backlog(ctx context.Context) (Backlog, error) {
 		b.Queues[q] = info.Messages
 	}
 	for db, coll := range outboxes {
-		n, err := t.Mongo.Database(db).Collection(coll).CountDocuments(ctx, bson.M{"outboxPending": true})
+		n, err := count(ctx, t.Mongo.Database(db).Collection(coll), bson.M{"outboxPending": true})
 		if err != nil {
 			return b, fmt.Errorf("outbox of %s: %w", db, err)
 		}
-		b.Outbox[db] = int(n)
+		b.Outbox[db] = n
 	}
 	return b, nil
+}
+
+// count counts the documents matching filter by reading their ids with a
+// find, which FerretDB narrows down in PostgreSQL (equality conditions, the
+// outbox flag's index): CountDocuments is an aggregation there, which
+// decodes every document of the collection, and took a quarter of
+// FerretDB's CPU while the sustained run sampled the backlog.
+func count(ctx context.Context, coll *mongo.Collection, filter bson.M) (int, error) {
+	cur, err := coll.Find(ctx, filter, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close(ctx)
+	n := 0
+	for cur.Next(ctx) {
+		n++
+	}
+	return n, cur.Err()
 }
 
 // Locks records when each order's ticket was locked, from the tickets

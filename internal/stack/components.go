@@ -118,6 +118,8 @@ func (s *Stack) resolveEnv() (Env, error) {
 	for i, svc := range Services {
 		local[strings.ToUpper(svc)+"_UPSTREAM"] = s.addr(portService + i)
 	}
+	// Payments asks orders directly for an order whose event is late.
+	local["ORDERS_URL"] = "http://" + local["ORDERS_UPSTREAM"]
 	// The user's settings win over the local defaults, except the addresses
 	// the runner itself assigns, which must match the servers it starts.
 	for k, v := range local {

@@ -24,7 +24,9 @@ type ticketResponse struct {
 	Title    string `json:"title"`
 	Price    int64  `json:"price"`
 	Currency string `json:"currency"`
-	Version  int64  `json:"version"`
+	// UserID is the seller's identity id (public on the ticket too).
+	UserID  string `json:"userId"`
+	Version int64  `json:"version"`
 }
 
 type orderResponse struct {
@@ -119,7 +121,7 @@ func orderBody(o *domain.Order) orderResponse {
 	t := o.Ticket()
 	return orderResponse{
 		ID: o.ID(), Status: string(o.Status()), ExpiresAt: o.ExpiresAt(), UserID: o.BuyerID(),
-		Ticket:    ticketResponse{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, Version: t.Version},
+		Ticket:    ticketResponse{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, UserID: t.SellerID, Version: t.Version},
 		PaymentID: o.PaymentID(), Version: o.Version(), CreatedAt: o.CreatedAt(),
 	}
 }

@@ -37,6 +37,14 @@ type Permissions interface {
 	GrantPayment(ctx context.Context, p *domain.Payment) error
 }
 
+// Orders is the orders service, the source of the replica: asked for an
+// order its buyer was told of before its order.created reached payments.
+type Orders interface {
+	// Order returns the order as the caller of the request in ctx may see
+	// it; domain.ErrOrderNotFound if they may not.
+	Order(ctx context.Context, id string) (domain.Order, error)
+}
+
 // IntentRequest asks Stripe for the PaymentIntent of a payment.
 type IntentRequest struct {
 	PaymentID string

@@ -113,10 +113,46 @@ func (s *stripe) Refund(_ context.Context, _, stripeID string) error {
 	return nil
 }
 
+// ordersService plays the orders service behind the replica: it knows the
+// orders put in it, shows them to their buyer only, and counts calls.
+type ordersService struct {
+	mu     sync.Mutex
+	orders map[string]domain.Order
+	calls  int
+	fail   error
+}
+
+func (s *ordersService) Order(ctx context.Context, id string) (domain.Order, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.fail != nil {
+		return domain.Order{}, s.fail
+	}
+	o, ok := s.orders[id]
+	if !ok || o.BuyerID != callerOf(ctx) {
+		return domain.Order{}, domain.ErrOrderNotFound
+	}
+	return o, nil
+}
+
+type callerKey struct{}
+
+// as is ctx on behalf of userID, whose session the orders service sees.
+func as(userID string) context.Context {
+	return context.WithValue(context.Background(), callerKey{}, userID)
+}
+
+func callerOf(ctx context.Context) string {
+	id, _ := ctx.Value(callerKey{}).(string)
+	return id
+}
+
 type fixture struct {
 	app      app.Application
 	payments *adapters.MemoryPaymentRepository
 	orders   *adapters.MemoryOrderReplica
+	source   *ordersService
 	perms    *permissions
 	stripe   *stripe
 }
@@ -126,15 +162,14 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{
 		payments: adapters.NewMemoryPaymentRepository(),
 		orders:   adapters.NewMemoryOrderReplica(),
+		source:   &ordersService{orders: map[string]domain.Order{}},
 		perms:    newPermissions(),
 		stripe:   newStripe(),
 	}
 	log := slog.New(slog.DiscardHandler)
 	refunder := app.NewRefunder(f.payments, f.stripe)
-	create := app.NewCreatePaymentHandler(f.payments, f.orders, f.perms, f.stripe)
-	create.ReplicaWait = 300 * time.Millisecond
 	f.app = app.Application{
-		CreatePayment:     create,
+		CreatePayment:     app.NewCreatePaymentHandler(f.payments, f.orders, f.source, f.perms, f.stripe),
 		GetPayment:        app.NewGetPaymentHandler(f.payments, f.perms),
 		RefundPayment:     app.NewRefundPaymentHandler(f.perms, refunder),
 		HandleStripeEvent: app.NewHandleStripeEventHandler(f.payments, f.orders, refunder, log),
@@ -299,7 +334,7 @@ func TestCreatePayment_BuyerWhoseTuplesAppearMidCheckMayPay(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	o := f.order(t, 2500)
-	create := app.NewCreatePaymentHandler(f.payments, f.orders, &tuplesAppearing{permissions: f.perms}, f.stripe)
+	create := app.NewCreatePaymentHandler(f.payments, f.orders, f.source, &tuplesAppearing{permissions: f.perms}, f.stripe)
 	p, created, err := create.Handle(context.Background(), app.CreatePayment{UserID: buyer, OrderID: o.ID})
 	if err != nil || !created || p.OrderID() != o.ID {
 		t.Fatalf("Handle() = %v, %v, %v; want the buyer's payment", p, created, err)
@@ -331,20 +366,73 @@ func TestCreatePayment_Refusals(t *testing.T) {
 	wantKind(t, err, apierr.KindUnavailable, "dependency_unavailable")
 }
 
-func TestCreatePayment_WaitsForAnOrderStillOnItsWay(t *testing.T) {
+func TestCreatePayment_AsksOrdersForAnOrderTheReplicaLacks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	o := domain.Order{ID: primitive.NewObjectID().Hex(), BuyerID: buyer, SellerID: seller, Status: domain.OrderCreated, Amount: 100, Currency: "eur"}
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		_ = f.app.ApplyOrder.Handle(context.Background(), o)
-	}()
-	if _, created, err := f.app.CreatePayment.Handle(context.Background(), app.CreatePayment{UserID: buyer, OrderID: o.ID}); err != nil || !created {
-		t.Fatalf("created=%v err=%v", created, err)
+	// The buyer pays before order.created reached payments.
+	o := domain.Order{ID: primitive.NewObjectID().Hex(), BuyerID: buyer, SellerID: seller, Status: domain.OrderCreated, Amount: 1500, Currency: "usd"}
+	f.source.orders[o.ID] = o
+	p, created, err := f.app.CreatePayment.Handle(as(buyer), app.CreatePayment{UserID: buyer, OrderID: o.ID})
+	if err != nil || !created || p.Amount() != 1500 || p.Currency() != "usd" {
+		t.Fatalf("created=%v err=%v payment=%+v", created, err, p)
 	}
-	// An order that never arrives is a 503 to retry, not a 404.
-	_, _, err := f.app.CreatePayment.Handle(context.Background(), app.CreatePayment{UserID: buyer, OrderID: primitive.NewObjectID().Hex()})
-	wantKind(t, err, apierr.KindUnavailable, "order_not_ready")
+	// The answer is kept as the event would keep it: the next call and the
+	// event itself find it in the replica.
+	if got, err := f.orders.Get(context.Background(), o.ID); err != nil || got != o {
+		t.Fatalf("replica holds %+v (%v), want %+v", got, err, o)
+	}
+	if err := f.app.ApplyOrder.Handle(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := f.app.CreatePayment.Handle(as(buyer), app.CreatePayment{UserID: buyer, OrderID: o.ID}); err != nil || created {
+		t.Fatalf("second call: created=%v err=%v", created, err)
+	}
+	if f.source.calls != 1 {
+		t.Errorf("orders asked %d times, want once", f.source.calls)
+	}
+}
+
+func TestCreatePayment_OrderMissingOrOrdersDown(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		fail     error
+		wantKind apierr.Kind
+		wantCode string
+	}{
+		{"orders does not show it", nil, apierr.KindNotFound, "order_not_found"},
+		{"orders is unreachable", apierr.Unavailable("the orders service", errors.New("connection refused")), apierr.KindUnavailable, "dependency_unavailable"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.source.fail = c.fail
+			orderID := primitive.NewObjectID().Hex()
+			_, _, err := f.app.CreatePayment.Handle(as(buyer), app.CreatePayment{UserID: buyer, OrderID: orderID})
+			wantKind(t, err, c.wantKind, c.wantCode)
+			if p, err := f.payments.ByOrder(context.Background(), orderID); !errors.Is(err, domain.ErrPaymentNotFound) {
+				t.Errorf("a payment was stored: %+v (%v)", p, err)
+			}
+		})
+	}
+}
+
+func TestCreatePayment_FetchedOrderThatEndedIsNotPayable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	o := domain.Order{ID: primitive.NewObjectID().Hex(), BuyerID: buyer, SellerID: seller, Status: domain.OrderCancelled, Amount: 100, Currency: "eur", Version: 1}
+	f.source.orders[o.ID] = o
+	_, _, err := f.app.CreatePayment.Handle(as(buyer), app.CreatePayment{UserID: buyer, OrderID: o.ID})
+	wantKind(t, err, apierr.KindConflict, "order_not_payable")
+	// An older version arriving afterwards does not revive it.
+	older := o
+	older.Status, older.Version = domain.OrderCreated, 0
+	if err := f.app.ApplyOrder.Handle(context.Background(), older); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.app.CreatePayment.Handle(as(buyer), app.CreatePayment{UserID: buyer, OrderID: o.ID})
+	wantKind(t, err, apierr.KindConflict, "order_not_payable")
 }
 
 func TestStripeEvent_SucceededOnceThenDuplicate(t *testing.T) {

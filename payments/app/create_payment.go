@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ticketing/ticketing/payments/domain"
-	"github.com/ticketing/ticketing/pkg/apierr"
 	"github.com/ticketing/ticketing/pkg/docstore"
 )
 
@@ -17,30 +16,24 @@ type CreatePayment struct {
 	PaymentMethod string
 }
 
-// errOrderNotReplicated: Keto knows the order (its buyer asks) but the
-// order.created event has not reached payments yet.
-var errOrderNotReplicated = apierr.New(apierr.KindUnavailable, "order_not_ready",
-	"the order is not known to payments yet; retry in a moment")
-
 // CreatePaymentHandler starts the payment of an order: one payment per
 // order, whatever the number of calls.
 type CreatePaymentHandler struct {
 	payments domain.Repository
 	orders   domain.OrderReplica
+	source   Orders
 	perms    Permissions
 	stripe   Stripe
 	locks    *docstore.Locks
 	now      func() time.Time
-	// ReplicaWait is how long a call waits for an order its buyer has
-	// just created to reach the replica.
-	ReplicaWait time.Duration
 }
 
 // NewCreatePaymentHandler returns the use case.
-func NewCreatePaymentHandler(payments domain.Repository, orders domain.OrderReplica, perms Permissions, stripe Stripe) CreatePaymentHandler {
+// orders is the replica, source the orders service behind it.
+func NewCreatePaymentHandler(payments domain.Repository, orders domain.OrderReplica, source Orders, perms Permissions, stripe Stripe) CreatePaymentHandler {
 	return CreatePaymentHandler{
-		payments: payments, orders: orders, perms: perms, stripe: stripe,
-		locks: &docstore.Locks{}, now: time.Now, ReplicaWait: 3 * time.Second,
+		payments: payments, orders: orders, source: source, perms: perms, stripe: stripe,
+		locks: &docstore.Locks{}, now: time.Now,
 	}
 }
 
@@ -122,24 +115,24 @@ func (h CreatePaymentHandler) authorize(ctx context.Context, cmd CreatePayment) 
 	return domain.ErrNotOrderBuyer
 }
 
-// order reads the replica, waiting a moment for an order whose buyer was
-// just told it exists.
+// order reads the replica. An order it does not hold yet (its buyer pays
+// it before order.created arrived, as a buyer who pays at once does while
+// the events queue up) is asked of the orders service, with the buyer's own
+// session, and stored as its event would store it: the replica keeps the
+// newest version whichever comes first, so the buyer reads their own write
+// however far the events lag.
 func (h CreatePaymentHandler) order(ctx context.Context, id string) (domain.Order, error) {
-	deadline := h.now().Add(h.ReplicaWait)
-	for {
-		o, err := h.orders.Get(ctx, id)
-		if !errors.Is(err, domain.ErrOrderNotFound) {
-			return o, err
-		}
-		if h.now().After(deadline) {
-			return domain.Order{}, errOrderNotReplicated
-		}
-		select {
-		case <-ctx.Done():
-			return domain.Order{}, errOrderNotReplicated.WithCause(ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	o, err := h.orders.Get(ctx, id)
+	if !errors.Is(err, domain.ErrOrderNotFound) {
+		return o, err
 	}
+	if o, err = h.source.Order(ctx, id); err != nil {
+		return domain.Order{}, err
+	}
+	if _, err := h.orders.Apply(ctx, o); err != nil {
+		return domain.Order{}, err
+	}
+	return o, nil
 }
 
 // resume answers a second call for an order: the same payment while it is

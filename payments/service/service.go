@@ -37,6 +37,9 @@ type Config struct {
 	MongoURI      string `env:"MONGO_URI,required"`
 	MongoDatabase string `env:"MONGO_DATABASE" default:"payments"`
 	RabbitMQURL   string `env:"RABBITMQ_URL,required"`
+	// OrdersURL is the orders service, asked for an order whose
+	// order.created has not reached payments yet.
+	OrdersURL string `env:"ORDERS_URL,required" validate:"url"`
 	// StripeAPIBase is Stripe's API, or stripe-mock locally.
 	StripeAPIBase       string `env:"STRIPE_API_BASE" default:"https://api.stripe.com" validate:"url"`
 	StripeSecretKey     string `env:"STRIPE_SECRET_KEY,required"`
@@ -127,7 +130,7 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 
 	refunder := app.NewRefunder(payments, stripe)
 	application := app.Application{
-		CreatePayment:     app.NewCreatePaymentHandler(payments, orders, perms, stripe),
+		CreatePayment:     app.NewCreatePaymentHandler(payments, orders, adapters.NewOrdersAPI(cfg.OrdersURL, httpClient), perms, stripe),
 		GetPayment:        app.NewGetPaymentHandler(payments, perms),
 		RefundPayment:     app.NewRefundPaymentHandler(perms, refunder),
 		HandleStripeEvent: app.NewHandleStripeEventHandler(payments, orders, refunder, s.log),

@@ -22,6 +22,7 @@ func requiredEnv() map[string]string {
 		"KETO_READ_URL":         "http://127.0.0.1:4466",
 		"KETO_WRITE_URL":        "http://127.0.0.1:4467",
 		"RABBITMQ_URL":          "amqp://guest:guest@127.0.0.1:5672/",
+		"ORDERS_URL":            "http://127.0.0.1:4003",
 		"STRIPE_SECRET_KEY":     "sk_test_123",
 		"STRIPE_WEBHOOK_SECRET": "whsec_ticketing_local_development_secret",
 	}
@@ -58,6 +59,7 @@ func TestConfig_RefusesMissingOrMisshapenStripeSecrets(t *testing.T) {
 		"publishable key":       {"STRIPE_SECRET_KEY", "pk_test_123", "STRIPE_SECRET_KEY: must be a Stripe secret or restricted key"},
 		"webhook secret swap":   {"STRIPE_WEBHOOK_SECRET", "sk_test_123456789", "STRIPE_WEBHOOK_SECRET: must be a Stripe webhook signing secret"},
 		"Stripe base not a URL": {"STRIPE_API_BASE", "stripe-mock:12111", "STRIPE_API_BASE: must be an absolute http or https URL"},
+		"no orders service":     {"ORDERS_URL", "", "ORDERS_URL: required but not set"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -11,6 +11,7 @@ package session
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -58,6 +59,18 @@ type Credential struct {
 // (as opposed to an API client's token).
 func (c Credential) FromCookie() bool {
 	return c.Token == "" && c.Cookie != ""
+}
+
+// Attach sets the credential on an outgoing request, so that a service can
+// ask another on its caller's behalf: the other service authenticates the
+// caller itself and decides with its own permissions.
+func (c Credential) Attach(r *http.Request) {
+	switch {
+	case c.Token != "":
+		r.Header.Set("Authorization", "Bearer "+c.Token)
+	case c.Cookie != "":
+		r.AddCookie(&http.Cookie{Name: CookieName, Value: c.Cookie})
+	}
 }
 
 // Session is an authenticated Kratos session.

@@ -469,3 +469,20 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestCredentialAttach_IsReadBackAsTheSameCredential(t *testing.T) {
+	t.Parallel()
+	for _, c := range []Credential{{Token: "a-token"}, {Cookie: "a-cookie"}} {
+		req := httptest.NewRequest(http.MethodGet, "/api/orders/x", nil)
+		c.Attach(req)
+		got, ok := credentialFrom(req)
+		if !ok || got != c {
+			t.Errorf("attached %+v, read back %+v (%v)", c, got, ok)
+		}
+	}
+	req := httptest.NewRequest(http.MethodGet, "/api/orders/x", nil)
+	Credential{}.Attach(req)
+	if _, ok := credentialFrom(req); ok {
+		t.Error("an empty credential attached something")
+	}
+}
