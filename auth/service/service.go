@@ -88,6 +88,7 @@ func newHandler(ctx context.Context, cfg Config, logger *slog.Logger, client *mo
 		httpserver.Check{Name: "mongo", Run: mongodb.Ping(client)},
 		httpserver.Check{Name: "kratos", Run: kratos.Ready},
 	)
+	engine.Use(httpserver.Admit(cfg.HTTP.MaxInFlight, cfg.HTTP.QueueWait))
 	ports.NewHTTPServer(application, sessions, cfg.WebhookAPIKey).Register(engine)
 	return engine, nil
 }

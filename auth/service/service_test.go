@@ -82,7 +82,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 				t.Fatal(err)
 			}
 			defaults := service.Config{
-				HTTP:     httpserver.Config{Addr: ":4000"},
+				HTTP:     httpserver.Config{Addr: ":4000", MaxInFlight: 64, QueueWait: 30 * time.Second},
 				Log:      logging.Config{Level: slog.LevelInfo},
 				Session:  session.Config{KratosPublicURL: "http://127.0.0.1:4433", CacheTTL: 2 * time.Second},
 				MongoURI: "mongodb://127.0.0.1:27017/", MongoDatabase: "auth",

@@ -109,14 +109,17 @@ func (r *MongoOrderRepository) Outbox() events.OutboxStore { return r.orders }
 // NextID implements domain.Repository: an ObjectId.
 func (r *MongoOrderRepository) NextID() string { return primitive.NewObjectID().Hex() }
 
-// Add implements domain.Repository.
+// Add implements domain.Repository. The order.created event is held until
+// GrantsDone (or the order's next write): consumers hear of the order once
+// its tuples exist, and the relay's write that removes the event also
+// clears the flag, one write fewer per order.
 func (r *MongoOrderRepository) Add(ctx context.Context, o *domain.Order) error {
 	doc := toDocument(o)
 	doc.GrantsPending = true
 	if err := recordEvent(ctx, doc, events.OrderCreated); err != nil {
 		return err
 	}
-	err := r.orders.Insert(ctx, doc)
+	err := r.orders.InsertHeld(ctx, doc)
 	if errors.Is(err, docstore.ErrDuplicate) {
 		return domain.ErrTicketUnavailable
 	}
@@ -191,10 +194,12 @@ func (r *MongoOrderRepository) List(ctx context.Context, q domain.ListQuery) ([]
 	return r.find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(q.Limit)))
 }
 
-// GrantsDone implements domain.Repository: it clears the flag through the
-// serialized write path, without a version change or an event.
+// GrantsDone implements domain.Repository: it releases the held
+// order.created and clears the flag with the write that marks it published
+// (docstore.Release), or at once through the serialized write path when
+// nothing is held; without a version change or an event either way.
 func (r *MongoOrderRepository) GrantsDone(ctx context.Context, id string) error {
-	_, err := r.orders.Update(ctx, id, func(doc *orderDocument) error {
+	err := r.orders.Release(ctx, id, func(doc *orderDocument) error {
 		if !doc.GrantsPending {
 			return docstore.ErrUnchanged
 		}

@@ -141,6 +141,7 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 		httpserver.Check{Name: "keto", Run: ketoClient.Ready},
 		httpserver.Check{Name: "kratos", Run: kratosReady},
 	)
+	engine.Use(httpserver.Admit(cfg.HTTP.MaxInFlight, cfg.HTTP.QueueWait))
 	ports.NewHTTPServer(application, sessions, pagination.NewSigner(cfg.CursorSecret)).Register(engine)
 	s.handler = engine
 	return nil

@@ -26,7 +26,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		"CURSOR_SECRET":     "0123456789abcdef-cursor",
 	}
 	defaults := service.Config{
-		HTTP:          httpserver.Config{Addr: ":4000"},
+		HTTP:          httpserver.Config{Addr: ":4000", MaxInFlight: 64, QueueWait: 30 * time.Second},
 		Log:           logging.Config{Level: slog.LevelInfo},
 		Session:       session.Config{KratosPublicURL: "http://127.0.0.1:4433", CacheTTL: 2 * time.Second},
 		Keto:          keto.Config{ReadURL: "http://127.0.0.1:4466", WriteURL: "http://127.0.0.1:4467"},

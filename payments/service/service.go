@@ -160,6 +160,7 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 		httpserver.Check{Name: "kratos", Run: adapters.HTTPReady(httpClient, "Kratos", kratosReady)},
 		httpserver.Check{Name: "stripe", Run: stripe.Ready},
 	)
+	engine.Use(httpserver.Admit(cfg.HTTP.MaxInFlight, cfg.HTTP.QueueWait))
 	ports.NewHTTPServer(application, sessions, cfg.StripeWebhookSecret, s.log).Register(engine)
 	s.Handler = engine
 	return nil

@@ -87,6 +87,13 @@ type Collection[T any, PT interface {
 	locks  *Locks
 	waker  Waker
 	recent *recent
+	// held are the ids inserted by InsertHeld whose events no write has
+	// handed to the relay yet.
+	held sync.Map
+	// settles are the bookkeeping changes Release left for the write that
+	// marks the document's events published.
+	settleMu sync.Mutex
+	settles  map[string]func(PT) error
 }
 
 // New returns the aggregate collection over coll. waker may be nil.
@@ -94,7 +101,10 @@ func New[T any, PT interface {
 	*T
 	Document
 }](coll *mongo.Collection, waker Waker) *Collection[T, PT] {
-	return &Collection[T, PT]{coll: coll, locks: &Locks{}, waker: waker, recent: newRecent(recentSize)}
+	return &Collection[T, PT]{
+		coll: coll, locks: &Locks{}, waker: waker, recent: newRecent(recentSize),
+		settles: map[string]func(PT) error{},
+	}
 }
 
 // Mongo is the underlying collection, for queries and indexes.
@@ -113,6 +123,69 @@ func (c *Collection[T, PT]) Insert(ctx context.Context, doc PT) error {
 		c.wakeScan(doc)
 	}
 	return nil
+}
+
+// InsertHeld writes a new document like Insert, but keeps its events from
+// the relay until Release (or any later write of the document) hands them
+// over. It is for a creation followed by bookkeeping, such as permissions
+// written after the record: the events leave once that is done, and the
+// write that marks them published also records the bookkeeping, instead of
+// a write of its own.
+func (c *Collection[T, PT]) InsertHeld(ctx context.Context, doc PT) error {
+	res, err := c.coll.InsertOne(ctx, doc)
+	if err != nil {
+		return classify(err)
+	}
+	id, ok := res.InsertedID.(string)
+	if !ok {
+		c.wakeScan(doc)
+		return nil
+	}
+	c.recent.put(id, doc)
+	if c.waker != nil && len(doc.DocMeta().Outbox) > 0 {
+		// Without a relay nothing would carry the bookkeeping: Release
+		// then writes it at once.
+		c.held.Store(id, struct{}{})
+	}
+	return nil
+}
+
+// Release hands the events InsertHeld kept to the relay, and leaves settle
+// (a bookkeeping change: no version, no event; ErrUnchanged when there is
+// nothing to do) to the write that marks them published. When no held
+// events are left for such a write, settle is written at once. A crash
+// before the mark loses settle, never an event: the events stay in the
+// outbox and the bookkeeping stays undone, for whatever repairs it.
+func (c *Collection[T, PT]) Release(ctx context.Context, id string, settle func(PT) error) error {
+	unlock := c.locks.Lock(id)
+	doc, remembered := c.remembered(id, true)
+	_, held := c.held.Load(id)
+	if held && remembered && len(doc.DocMeta().Outbox) > 0 {
+		c.held.Delete(id)
+		c.keepSettle(id, settle)
+		unlock()
+		c.handoff(id, doc.DocMeta().Outbox)
+		return nil
+	}
+	unlock()
+	_, err := c.Update(ctx, id, settle)
+	return err
+}
+
+// keepSettle leaves settle for id's next mark; a newer one replaces it.
+func (c *Collection[T, PT]) keepSettle(id string, settle func(PT) error) {
+	c.settleMu.Lock()
+	defer c.settleMu.Unlock()
+	c.settles[id] = settle
+}
+
+// takeSettle returns and forgets what Release left for id, if anything.
+func (c *Collection[T, PT]) takeSettle(id string) func(PT) error {
+	c.settleMu.Lock()
+	defer c.settleMu.Unlock()
+	settle := c.settles[id]
+	delete(c.settles, id)
+	return settle
 }
 
 // Get reads the document with the given id.
@@ -175,6 +248,12 @@ func (c *Collection[T, PT]) Update(ctx context.Context, id string, fn func(PT) e
 		}
 		if ok {
 			c.recent.put(id, doc)
+			if _, held := c.held.LoadAndDelete(id); held {
+				// The first write after InsertHeld: the held events leave
+				// with this write's, in order.
+				c.handoff(id, doc.DocMeta().Outbox)
+				return doc, nil
+			}
 			// Only the events this write added: the older ones were handed
 			// off already (or the scan finds them).
 			var added []events.Envelope
@@ -263,13 +342,24 @@ func (c *Collection[T, PT]) Pending(ctx context.Context, limit int) ([]events.Pe
 
 // MarkPublished implements events.OutboxStore: it removes the published
 // events through the same serialized, revision-filtered path as every other
-// write, keeping events added since.
+// write, keeping events added since, and in the same write records what
+// Release left for it.
 func (c *Collection[T, PT]) MarkPublished(ctx context.Context, id string, eventIDs []string) error {
 	published := make(map[string]bool, len(eventIDs))
 	for _, e := range eventIDs {
 		published[e] = true
 	}
+	settle := c.takeSettle(id)
 	_, err := c.Update(ctx, id, func(doc PT) error {
+		settled := false
+		if settle != nil {
+			switch err := settle(doc); {
+			case err == nil:
+				settled = true
+			case !errors.Is(err, ErrUnchanged):
+				return err
+			}
+		}
 		m := doc.DocMeta()
 		keep := m.Outbox[:0]
 		for _, e := range m.Outbox {
@@ -277,7 +367,7 @@ func (c *Collection[T, PT]) MarkPublished(ctx context.Context, id string, eventI
 				keep = append(keep, e)
 			}
 		}
-		if len(keep) == len(m.Outbox) {
+		if len(keep) == len(m.Outbox) && !settled {
 			return ErrUnchanged
 		}
 		m.Outbox, m.OutboxPending = keep, len(keep) > 0
@@ -286,8 +376,16 @@ func (c *Collection[T, PT]) MarkPublished(ctx context.Context, id string, eventI
 		}
 		return nil
 	})
-	if errors.Is(err, ErrNotFound) {
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return nil // deleted since: nothing left to mark
+	case err != nil && settle != nil:
+		// The next mark (the relay retries) records it.
+		c.settleMu.Lock()
+		if _, newer := c.settles[id]; !newer {
+			c.settles[id] = settle
+		}
+		c.settleMu.Unlock()
 	}
 	return err
 }

@@ -386,3 +386,121 @@ func TestHandoff_EachEventIsHandedOffOnceByTheWriteThatAddedIt(t *testing.T) {
 		t.Fatalf("outbox %d events, want both until the relay marks them", len(stored.Outbox))
 	}
 }
+
+// handedOff lists the event ids of each handoff.
+func (r *relayLog) handedOff() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var got [][]string
+	for _, h := range r.handoffs {
+		var ids []string
+		for _, e := range h.Events {
+			ids = append(ids, e.ID)
+		}
+		got = append(got, ids)
+	}
+	return got
+}
+
+// clearKey is a bookkeeping change for Release: it drops the key.
+func clearKey(d *counter) error {
+	if d.Key == "" {
+		return docstore.ErrUnchanged
+	}
+	d.Key = ""
+	return nil
+}
+
+func TestInsertHeld_ReleaseLeavesTheBookkeepingToTheMark(t *testing.T) {
+	t.Parallel()
+	base := newCollection(t)
+	log := &relayLog{}
+	c := docstore.New[counter](base.Mongo(), log)
+	ctx := context.Background()
+	created := event(t, 0)
+	d := &counter{ID: "h1", Key: "pending-h1"}
+	d.Record(created)
+	if err := c.InsertHeld(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.handedOff(); len(got) != 0 {
+		t.Fatalf("handed off %v before the release", got)
+	}
+	if err := c.Release(ctx, "h1", clearKey); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.handedOff(); len(got) != 1 || len(got[0]) != 1 || got[0][0] != created.ID {
+		t.Fatalf("handoffs %v, want [[%s]]", got, created.ID)
+	}
+	stored, err := c.Get(ctx, "h1")
+	if err != nil || stored.Key != "pending-h1" || stored.Revision != 0 {
+		t.Fatalf("after the release: %+v (%v); want it untouched until the mark", stored, err)
+	}
+	if err := c.MarkPublished(ctx, "h1", []string{created.ID}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err = c.Get(ctx, "h1")
+	if err != nil || stored.Key != "" || len(stored.Outbox) != 0 || stored.OutboxPending || stored.Revision != 1 {
+		t.Fatalf("after the mark: %+v (%v); want the key cleared and the outbox empty in one write (rev 1)", stored, err)
+	}
+}
+
+func TestInsertHeld_AWriteBeforeTheReleaseHandsTheHeldEventsOffInOrder(t *testing.T) {
+	t.Parallel()
+	base := newCollection(t)
+	log := &relayLog{}
+	c := docstore.New[counter](base.Mongo(), log)
+	ctx := context.Background()
+	created, changed := event(t, 0), event(t, 1)
+	d := &counter{ID: "h2", Key: "pending-h2"}
+	d.Record(created)
+	if err := c.InsertHeld(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	// A change before the release (the creation being withdrawn).
+	if _, err := c.Update(ctx, "h2", func(d *counter) error { d.Value++; d.Version++; d.Record(changed); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.handedOff(); len(got) != 1 || len(got[0]) != 2 || got[0][0] != created.ID || got[0][1] != changed.ID {
+		t.Fatalf("handoffs %v, want [[%s %s]]: the held event first", got, created.ID, changed.ID)
+	}
+	// Nothing is held any more: the release writes its change itself.
+	if err := c.Release(ctx, "h2", clearKey); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.handedOff(); len(got) != 1 {
+		t.Fatalf("handoffs %v after the release, want no more", got)
+	}
+	stored, err := c.Get(ctx, "h2")
+	if err != nil || stored.Key != "" || stored.Revision != 2 || len(stored.Outbox) != 2 {
+		t.Fatalf("stored %+v (%v); want the key cleared by a write of its own, both events kept", stored, err)
+	}
+}
+
+func TestRelease_FailedMarkKeepsTheBookkeepingForTheNext(t *testing.T) {
+	t.Parallel()
+	base := newCollection(t)
+	c := docstore.New[counter](base.Mongo(), &relayLog{})
+	ctx := context.Background()
+	created := event(t, 0)
+	d := &counter{ID: "h3", Key: "pending-h3"}
+	d.Record(created)
+	if err := c.InsertHeld(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Release(ctx, "h3", clearKey); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.MarkPublished(cancelled, "h3", []string{created.ID}); err == nil {
+		t.Fatal("a mark with a cancelled context succeeded")
+	}
+	if err := c.MarkPublished(ctx, "h3", []string{created.ID}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := c.Get(ctx, "h3")
+	if err != nil || stored.Key != "" || len(stored.Outbox) != 0 {
+		t.Fatalf("stored %+v (%v); want the retried mark to clear the key too", stored, err)
+	}
+}

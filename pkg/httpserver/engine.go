@@ -6,6 +6,7 @@ package httpserver
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -16,6 +17,10 @@ type Config struct {
 	Addr string `env:"HTTP_ADDR" default:":4000"`
 	// DebugAddr, when set, serves the Go profiler there (see ServeDebug).
 	DebugAddr string `env:"DEBUG_ADDR"`
+	// MaxInFlight is how many requests are served at once (0: no limit);
+	// the others wait up to QueueWait for a turn (see Admit).
+	MaxInFlight int           `env:"HTTP_MAX_IN_FLIGHT" default:"64" validate:"min=0"`
+	QueueWait   time.Duration `env:"HTTP_QUEUE_WAIT" default:"30s" validate:"min=0s"`
 }
 
 // privateNetworks are the proxies (nginx) whose X-Forwarded-For is believed

@@ -78,7 +78,7 @@ func (r *MongoTicketRepository) Add(ctx context.Context, t *domain.Ticket) error
 	if err := d.record(ctx, events.TicketCreated); err != nil {
 		return err
 	}
-	err := r.store.Insert(ctx, d)
+	err := r.store.InsertHeld(ctx, d)
 	if errors.Is(err, docstore.ErrDuplicate) {
 		return apierr.Internal(fmt.Errorf("add ticket: id %s is taken: %w", t.ID(), err))
 	}
@@ -133,9 +133,11 @@ func (r *MongoTicketRepository) Update(ctx context.Context, id string, fn func(*
 }
 
 // MarkGranted clears the grants flag: a write that neither raises the
-// version nor records an event.
+// version nor records an event. Add holds ticket.created until then
+// (docstore.InsertHeld), and the relay's write that removes the event
+// clears the flag too.
 func (r *MongoTicketRepository) MarkGranted(ctx context.Context, id string) error {
-	_, err := r.store.Update(ctx, id, func(d *ticketDocument) error {
+	err := r.store.Release(ctx, id, func(d *ticketDocument) error {
 		if !d.GrantsPending {
 			return docstore.ErrUnchanged
 		}

@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (svc *Service, er
 		httpserver.Check{Name: "keto", Run: ketoClient.Ready},
 		httpserver.Check{Name: "kratos", Run: kratosReady(cfg.Session.KratosPublicURL, httpClient)},
 	)
+	engine.Use(httpserver.Admit(cfg.HTTP.MaxInFlight, cfg.HTTP.QueueWait))
 	ports.NewHTTPServer(s.app, sessions, pagination.NewSigner(cfg.CursorSecret)).Register(engine)
 	s.Handler = engine
 	return s, nil

@@ -1,0 +1,47 @@
+package httpserver
+
+import (
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ticketing/ticketing/pkg/apierr"
+)
+
+var errOverloaded = apierr.New(apierr.KindUnavailable, "overloaded", "the service is busy; retry in a moment")
+
+// Admit is middleware that lets at most limit requests run at once; the
+// others wait for a turn, up to maxWait, and are then answered 503
+// overloaded with Retry-After. A burst (a flash sale's buyers all at once)
+// thus waits in line before it touches a dependency, instead of starting
+// hundreds of Kratos, Keto and database calls together, each of which would
+// run past its own timeout: measured in docs/performance.md, 500 concurrent
+// buyers without it got 1,862 × 503 from orders, whoami timing out. A
+// request whose client leaves while it waits is dropped unserved.
+func Admit(limit int, maxWait time.Duration) gin.HandlerFunc {
+	if limit <= 0 {
+		return func(c *gin.Context) { c.Next() }
+	}
+	slots := make(chan struct{}, limit)
+	return func(c *gin.Context) {
+		select {
+		case slots <- struct{}{}:
+		default:
+			timer := time.NewTimer(maxWait)
+			select {
+			case slots <- struct{}{}:
+				timer.Stop()
+			case <-timer.C:
+				c.Header("Retry-After", "1")
+				WriteError(c, errOverloaded)
+				return
+			case <-c.Request.Context().Done():
+				timer.Stop()
+				c.Abort()
+				return
+			}
+		}
+		defer func() { <-slots }()
+		c.Next()
+	}
+}
