@@ -54,6 +54,9 @@ type Sustained struct {
 	// took to reach zero after the last order.
 	MaxBacklog, LastBacklog Backlog
 	Drained                 time.Duration
+	// CPU is what each part of the machine used from the first order until
+	// the backlog drained (nil if /proc could not be read).
+	CPU CPU
 	// KeptUp: every order's ticket was locked within 1 s at p99, none
 	// missing, and the backlog drained within 10 s of the end.
 	KeptUp bool
@@ -265,12 +268,16 @@ func (t *Target) sustainAt(ctx context.Context, rate float64, d time.Duration, p
 			}
 		}
 	}()
+	cpuBefore, cpuErr := SampleCPU(t.StateDir)
 	s.Orders = Paced(ctx, fmt.Sprintf("sustained orders at %.0f/s", rate), rate, d, 256, t.OrderOp(pool, buyers, placed))
 	stop()
 	<-done
 	t0 := time.Now()
 	drainErr := t.waitDrained(ctx, 30*time.Second)
 	s.Drained = time.Since(t0)
+	if cpuAfter, err := SampleCPU(t.StateDir); err == nil && cpuErr == nil {
+		s.CPU = cpuAfter.Since(cpuBefore)
+	}
 	s.LockP50, s.LockP99, s.LocksMissing = lockLag(locks, placed.Orders())
 	s.KeptUp = drainErr == nil && s.Drained <= 10*time.Second && s.LocksMissing == 0 && s.LockP99 <= time.Second
 	return s

@@ -108,6 +108,19 @@ func (r *Report) Markdown(chart string) string {
 	}
 	p("\nRatios of the sustained rate: to raw inserts %.2f; to Keto tuple writes %.2f; to Keto checks %.2f; to Kratos whoami %.2f.\n\n",
 		r.SustainedRatioToRaw, r.SustainedRatioToKeto, ratio(r.SustainedOrdersPerS, r.KetoChecks.PerSecond()), ratio(r.SustainedOrdersPerS, r.Whoami.PerSecond()))
+	if s, ok := r.kept(); ok && s.CPU != nil {
+		orders := max(s.Orders.OK, 1)
+		wall := s.Orders.Elapsed + s.Drained
+		p("Where the CPU went in the sustained run that kept up (%d orders, %s from the first order until the backlog drained; %.2f of the 2 cores busy): CPU per order, by process and its children.\n\n",
+			s.Orders.OK, wall.Round(time.Second), s.CPU.Total().Seconds()/max(wall.Seconds(), 1))
+		p("| part | CPU per order | share |\n|---|---:|---:|\n")
+		for _, name := range s.CPU.Largest() {
+			if d := s.CPU[name]; d >= 10*time.Millisecond {
+				p("| %s | %.1f ms | %.0f%% |\n", name, float64(d)/float64(time.Millisecond)/float64(orders), 100*float64(d)/float64(s.CPU.Total()))
+			}
+		}
+		p("| all | %.1f ms | 100%% |\n\n", float64(s.CPU.Total())/float64(time.Millisecond)/float64(orders))
+	}
 
 	f := r.Flash
 	p("### Flash sale\n\n")
@@ -120,6 +133,16 @@ func (r *Report) Markdown(chart string) string {
 		f.Complete, f.PaymentsSucceeded, f.Oversold, f.Unsold, f.ServerErrors())
 	p("%s\n", EndMarker)
 	return b.String()
+}
+
+// kept is the sustained run that kept up, if one did.
+func (r *Report) kept() (Sustained, bool) {
+	for _, s := range r.SustainedRuns {
+		if s.KeptUp {
+			return s, true
+		}
+	}
+	return Sustained{}, false
 }
 
 func (c Config) name() string {

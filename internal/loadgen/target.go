@@ -26,7 +26,9 @@ type Target struct {
 	Keto          *keto.Client
 	KratosURL     string
 	WebhookSecret string
-	direct        *http.Client
+	// StateDir is the stack's state folder, where its pids are.
+	StateDir string
+	direct   *http.Client
 }
 
 // Open connects to the stack described by env, the TEST_* variables of
@@ -49,7 +51,8 @@ func Open(ctx context.Context, env map[string]string) (*Target, error) {
 	}
 	return &Target{
 		API: NewClient(env["TEST_STACK_URL"]), Mongo: mc, RabbitMQURL: env["TEST_RABBITMQ_URL"], Keto: k,
-		KratosURL: env["TEST_KRATOS_PUBLIC_URL"], WebhookSecret: env["TEST_STRIPE_WEBHOOK_SECRET"], direct: direct,
+		KratosURL: env["TEST_KRATOS_PUBLIC_URL"], WebhookSecret: env["TEST_STRIPE_WEBHOOK_SECRET"],
+		StateDir: env["TEST_STATE_DIR"], direct: direct,
 	}, nil
 }
 

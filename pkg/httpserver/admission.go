@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -10,9 +11,11 @@ import (
 
 var errOverloaded = apierr.New(apierr.KindUnavailable, "overloaded", "the service is busy; retry in a moment")
 
-// Admit is middleware that lets at most limit requests run at once; the
-// others wait for a turn, up to maxWait, and are then answered 503
-// overloaded with Retry-After. A burst (a flash sale's buyers all at once)
+// Admit is middleware that lets at most limit reads (GET, HEAD, OPTIONS)
+// and limit writes run at once; the others wait for a turn, up to maxWait,
+// and are then answered 503 overloaded with Retry-After. Reads and writes
+// wait in separate lines, so that reading an order (a buyer's page, or
+// payments asking orders for one) is not stuck behind a sale's POSTs. A burst (a flash sale's buyers all at once)
 // thus waits in line before it touches a dependency, instead of starting
 // hundreds of Kratos, Keto and database calls together, each of which would
 // run past its own timeout: measured in docs/performance.md, 500 concurrent
@@ -22,8 +25,12 @@ func Admit(limit int, maxWait time.Duration) gin.HandlerFunc {
 	if limit <= 0 {
 		return func(c *gin.Context) { c.Next() }
 	}
-	slots := make(chan struct{}, limit)
+	reads, writes := make(chan struct{}, limit), make(chan struct{}, limit)
 	return func(c *gin.Context) {
+		slots := writes
+		if safeMethod(c.Request.Method) {
+			slots = reads
+		}
 		select {
 		case slots <- struct{}{}:
 		default:
@@ -44,4 +51,8 @@ func Admit(limit int, maxWait time.Duration) gin.HandlerFunc {
 		defer func() { <-slots }()
 		c.Next()
 	}
+}
+
+func safeMethod(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }

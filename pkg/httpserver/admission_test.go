@@ -20,14 +20,17 @@ func admitted(limit int, wait time.Duration, release <-chan struct{}) (http.Hand
 	var running, most atomic.Int32
 	e := gin.New()
 	e.Use(httpserver.Admit(limit, wait))
-	e.GET("/work", func(c *gin.Context) {
+	work := func(c *gin.Context) {
 		n := running.Add(1)
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 		}
 		<-release
 		running.Add(-1)
 		c.Status(http.StatusNoContent)
-	})
+	}
+	e.GET("/work", work)
+	e.POST("/work", work)
+	e.GET("/quick", func(c *gin.Context) { c.Status(http.StatusOK) })
 	return e, &most
 }
 
@@ -76,5 +79,24 @@ func TestAdmit_WaitTooLongIs503Overloaded(t *testing.T) {
 	}
 	if rec.Code != http.StatusServiceUnavailable || body.Error.Code != "overloaded" || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("%d %s Retry-After %q, want 503 overloaded with Retry-After", rec.Code, rec.Body, rec.Header().Get("Retry-After"))
+	}
+}
+
+func TestAdmit_ReadsDoNotWaitBehindWrites(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	h, _ := admitted(1, 50*time.Millisecond, release)
+	go h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/work", nil))
+	time.Sleep(20 * time.Millisecond) // the write holds the only write turn
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/quick", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("a read behind a busy write line answered %d %s, want 200", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/work", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a second write answered %d, want 503 after waiting its turn too long", rec.Code)
 	}
 }

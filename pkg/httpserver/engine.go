@@ -17,8 +17,9 @@ type Config struct {
 	Addr string `env:"HTTP_ADDR" default:":4000"`
 	// DebugAddr, when set, serves the Go profiler there (see ServeDebug).
 	DebugAddr string `env:"DEBUG_ADDR"`
-	// MaxInFlight is how many requests are served at once (0: no limit);
-	// the others wait up to QueueWait for a turn (see Admit).
+	// MaxInFlight is how many reads, and how many writes, are served at
+	// once (0: no limit); the others wait up to QueueWait for a turn (see
+	// Admit).
 	MaxInFlight int           `env:"HTTP_MAX_IN_FLIGHT" default:"64" validate:"min=0"`
 	QueueWait   time.Duration `env:"HTTP_QUEUE_WAIT" default:"30s" validate:"min=0s"`
 }
