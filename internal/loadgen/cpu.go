@@ -13,8 +13,10 @@ import (
 
 // CPU is the processor time each part of the machine used: every component
 // of the stack (the process whose pid the stack keeps in
-// <state>/pids/<name>.pid and all its descendants: PostgreSQL counts its
-// backends, RabbitMQ its Erlang helpers) and the load generator.
+// <state>/pids/<name>.pid and all its descendants: RabbitMQ counts its
+// Erlang helpers) and the load generator. PostgreSQL's backends are
+// counted per database ("postgres (kratos)"): it serves FerretDB, Kratos
+// and Keto; what exited backends used stays with "postgres".
 type CPU map[string]time.Duration
 
 // userHZ is the unit of the times in /proc/<pid>/stat, fixed by Linux's ABI.
@@ -57,6 +59,9 @@ func SampleCPU(stateDir string) (CPU, error) {
 		// The nearest ancestor (or the process itself) that is a component.
 		for p, hops := pid, 0; p > 1 && hops < 64; p, hops = parent[p], hops+1 {
 			if name, ok := leaders[p]; ok {
+				if name == "postgres" && pid != p {
+					name = postgresPart(pid)
+				}
 				out[name] += ticksToDuration(ticks)
 				break
 			}
@@ -66,6 +71,22 @@ func SampleCPU(stateDir string) (CPU, error) {
 		return nil, fmt.Errorf("no process of the stack in %s found in /proc", stateDir)
 	}
 	return out, nil
+}
+
+// postgresPart names a PostgreSQL backend by its database, from the title
+// PostgreSQL gives it ("postgres: <user> <database> <client> <state>");
+// background workers are "postgres".
+func postgresPart(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return "postgres"
+	}
+	title, ok := strings.CutPrefix(strings.TrimRight(string(b), "\x00"), "postgres: ")
+	f := strings.Fields(title)
+	if !ok || len(f) < 3 || !strings.Contains(f[2], "(") {
+		return "postgres"
+	}
+	return "postgres (" + f[1] + ")"
 }
 
 // readStat parses /proc/<pid>/stat: the pid, its parent, and the CPU time

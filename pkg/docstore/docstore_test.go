@@ -371,14 +371,7 @@ func TestHandoff_EachEventIsHandedOffOnceByTheWriteThatAddedIt(t *testing.T) {
 	if _, err := c.Update(ctx, "c1", func(d *counter) error { d.Value++; d.Version++; d.Record(changed); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	var got [][]string
-	for _, h := range log.handoffs {
-		var ids []string
-		for _, e := range h.Events {
-			ids = append(ids, e.ID)
-		}
-		got = append(got, ids)
-	}
+	got := log.handedOff()
 	if len(got) != 2 || len(got[0]) != 1 || got[0][0] != created.ID || len(got[1]) != 1 || got[1][0] != changed.ID {
 		t.Fatalf("handoffs %v; want [[%s] [%s]]: each event once, by the write that added it", got, created.ID, changed.ID)
 	}
