@@ -74,6 +74,14 @@ func (c *component) fingerprint() (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
+// oryPool sizes Kratos' and Keto's PostgreSQL pools. Their default is 2
+// connections per core with 1 per core kept idle, i.e. 4 and 2 here: under
+// load every query beyond two waited for a connection or opened one (a new
+// PostgreSQL backend process) and closed it again, which cost more CPU than
+// any other part of an order (docs/performance.md). Keeping every
+// connection open ends that churn.
+const oryPool = "max_conns=16&max_idle_conns=16"
+
 // resolveEnv computes the local addresses of every component and lays the
 // user's settings over the defaults the services need.
 func (s *Stack) resolveEnv() (Env, error) {
@@ -94,8 +102,8 @@ func (s *Stack) resolveEnv() (Env, error) {
 		"RABBITMQ_URL":           "amqp://guest:guest@" + s.addr(portAMQP) + "/",
 		"REDIS_ADDR":             s.addr(portRedis),
 		"STRIPE_API_BASE":        "http://" + s.addr(portStripe),
-		"KRATOS_DSN":             "postgres://postgres@" + s.addr(portPostgres) + "/kratos?sslmode=disable",
-		"KETO_DSN":               "postgres://postgres@" + s.addr(portPostgres) + "/keto?sslmode=disable",
+		"KRATOS_DSN":             "postgres://postgres@" + s.addr(portPostgres) + "/kratos?sslmode=disable&" + oryPool,
+		"KETO_DSN":               "postgres://postgres@" + s.addr(portPostgres) + "/keto?sslmode=disable&" + oryPool,
 		"AUTH_WEBHOOK_URL":       "http://" + s.addr(portService) + "/api/users/on-sign-up",
 		"KRATOS_HOST":            "127.0.0.1",
 		"KRATOS_PUBLIC_PORT":     strconv.Itoa(s.port(portKratosPub)),
