@@ -202,15 +202,17 @@ func (t *Target) prepareTickets(ctx context.Context, title string, sellers []Use
 
 // sustain looks for the order rate the pipeline keeps up with for the
 // whole window: it starts at 80% of the sweep's best rate and steps down
-// by a quarter until a run keeps up (three tries at most). Then it measures
-// order latency at half that rate.
+// by a quarter until a run keeps up; a run that kept up below one that did
+// not is followed by one halfway between (four tries at most). Then it
+// measures order latency at half the best rate that kept up.
 func (t *Target) sustain(ctx context.Context, r *Report, sellers, buyers []User, locks *Locks, say func(string, ...any)) error {
 	best := 0.0
 	for _, lv := range r.Levels {
 		best = max(best, lv.Orders.PerSecond())
 	}
-	rate := max(0.8*best, 5)
-	for try := 0; try < 3; try++ {
+	rate, failed := max(0.8*best, 5), 0.0
+tries:
+	for try := 0; try < 4; try++ {
 		var created Result
 		tickets, err := t.prepareTickets(ctx, fmt.Sprintf("Sustained %d", try), sellers, int(rate*r.Config.Sustained.Seconds()*1.05)+10, &created)
 		if err != nil {
@@ -221,11 +223,19 @@ func (t *Target) sustain(ctx context.Context, r *Report, sellers, buyers []User,
 		r.SustainedRuns = append(r.SustainedRuns, s)
 		say("%s; locked p50 %s p99 %s, %d never; backlog max %d, drained in %s; kept up: %v",
 			line(s.Orders), ms(s.LockP50), ms(s.LockP99), s.LocksMissing, s.MaxBacklog.Total(), s.Drained.Round(time.Millisecond), s.KeptUp)
-		if s.KeptUp {
-			r.SustainedOrdersPerS = s.Orders.PerSecond()
-			break
+		switch {
+		case s.KeptUp:
+			r.SustainedOrdersPerS = max(r.SustainedOrdersPerS, s.Orders.PerSecond())
+			if failed == 0 || failed-rate < 0.15*rate {
+				break tries // nothing above it left to narrow down
+			}
+			rate = (rate + failed) / 2
+		case r.SustainedOrdersPerS > 0:
+			break tries // halfway up did not keep up: the run below stands
+		default:
+			failed = rate
+			rate *= 0.75
 		}
-		rate *= 0.75
 	}
 	if r.SustainedOrdersPerS == 0 {
 		return nil
