@@ -163,8 +163,9 @@ func (c *Collection[T, PT]) Release(ctx context.Context, id string, settle func(
 	if held && remembered && len(doc.DocMeta().Outbox) > 0 {
 		c.held.Delete(id)
 		c.keepSettle(id, settle)
-		unlock()
+		// Under the lock, so the next write's events queue behind these.
 		c.handoff(id, doc.DocMeta().Outbox)
+		unlock()
 		return nil
 	}
 	unlock()

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -38,30 +39,39 @@ type Relay struct {
 	pub   EventPublisher
 	log   *slog.Logger
 	wake  chan struct{}
-	// handoffs queues the events writes hand over; when it is full the
-	// writer wakes the relay instead, and the scan finds those events.
-	handoffs chan Pending
+	// lanes queue the events writes hand over, an aggregate always in the
+	// same lane, which one worker publishes in order; when its lane is
+	// full the writer wakes the relay instead, and the scan finds them.
+	lanes []chan Pending
 	// Interval is how often the outbox is scanned when nobody calls Wake
 	// (after a restart, when publishing failed, or when handoffs overflowed).
 	Interval time.Duration
 	// Batch is how many aggregates one scan takes.
 	Batch int
-	// Parallel is how many aggregates are published at once (and how many
-	// workers publish handoffs): the broker confirms concurrent publishes
-	// together, so more in flight means more a second.
+	// Parallel is how many aggregates a scan publishes at once: the broker
+	// confirms concurrent publishes together, so more in flight means more
+	// a second. Handoffs have as many lanes, each with its own worker.
 	Parallel int
 }
 
 // NewRelay returns a relay from store to pub.
 func NewRelay(store OutboxStore, pub EventPublisher, log *slog.Logger) *Relay {
+	lanes := make([]chan Pending, handoffLanes)
+	for i := range lanes {
+		lanes[i] = make(chan Pending, handoffQueue/handoffLanes)
+	}
 	return &Relay{
-		store: store, pub: pub, log: log, wake: make(chan struct{}, 1), handoffs: make(chan Pending, handoffQueue),
-		Interval: time.Second, Batch: 200, Parallel: 32,
+		store: store, pub: pub, log: log, wake: make(chan struct{}, 1), lanes: lanes,
+		Interval: time.Second, Batch: 200, Parallel: handoffLanes,
 	}
 }
 
-// handoffQueue bounds the handoffs waiting for the relay.
-const handoffQueue = 4096
+const (
+	// handoffQueue bounds the handoffs waiting for the relay.
+	handoffQueue = 4096
+	// handoffLanes is how many handoffs are published at once.
+	handoffLanes = 32
+)
 
 // Wake asks the relay to scan the outbox now.
 func (r *Relay) Wake() {
@@ -75,8 +85,10 @@ func (r *Relay) Wake() {
 // which costs the store no search. It never blocks: with the queue full it
 // wakes the relay, whose scan finds the events.
 func (r *Relay) Handoff(p Pending) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(p.AggregateID))
 	select {
-	case r.handoffs <- p:
+	case r.lanes[h.Sum32()%uint32(len(r.lanes))] <- p:
 	default:
 		r.Wake()
 	}
@@ -89,11 +101,11 @@ func (r *Relay) Handoff(p Pending) {
 // to publish, and a scan would only publish them twice).
 func (r *Relay) Run(ctx context.Context) error {
 	var workers sync.WaitGroup
-	for range r.Parallel {
+	for _, lane := range r.lanes {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			r.work(ctx)
+			r.work(ctx, lane)
 		}()
 	}
 	defer workers.Wait()
@@ -123,14 +135,14 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// work publishes handoffs until ctx ends. A failure leaves the events in the
-// outbox and wakes the scan, which retries them.
-func (r *Relay) work(ctx context.Context) {
+// work publishes the handoffs of lane in order until ctx ends. A failure
+// leaves the events in the outbox and wakes the scan, which retries them.
+func (r *Relay) work(ctx context.Context, lane <-chan Pending) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case p := <-r.handoffs:
+		case p := <-lane:
 			if err := r.publishOne(ctx, p); err != nil {
 				if ctx.Err() == nil {
 					r.log.Warn("outbox handoff not relayed; the scan retries it", "aggregate_id", p.AggregateID, "error", err)

@@ -150,7 +150,9 @@ func TestRelay_HandoffPublishesAndMarks(t *testing.T) {
 			r.Handoff(Pending{AggregateID: "a", Events: []Envelope{e}})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			go r.work(ctx)
+			for _, lane := range r.lanes {
+				go r.work(ctx, lane)
+			}
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				store.mu.Lock()
@@ -243,5 +245,55 @@ func TestRelay_PeriodicScanLeavesFreshEventsToTheirHandoff(t *testing.T) {
 	}
 	if n, err := r.Flush(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Flush = %d, %v; want the fresh event too", n, err)
+	}
+}
+
+func TestRelay_HandoffsOfOneAggregateArePublishedInOrder(t *testing.T) {
+	t.Parallel()
+	store := &memStore{outbox: map[string][]Envelope{}}
+	pub := &recordingPublisher{got: map[string][]int64{}, failOn: map[string]bool{}}
+	r := NewRelay(store, pub, quietLogger())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, lane := range r.lanes {
+		go r.work(ctx, lane)
+	}
+	// Each write of each aggregate hands off its one new event at once,
+	// while every worker is free to take it.
+	const aggregates, versions = 8, 50
+	for v := range int64(versions) {
+		for a := range aggregates {
+			id := fmt.Sprintf("agg-%d", a)
+			e, _ := New(TicketUpdated, map[string]any{"ID": id, "Version": v}, Meta{})
+			store.mu.Lock()
+			store.outbox[id] = append(store.outbox[id], e)
+			store.mu.Unlock()
+			r.Handoff(Pending{AggregateID: id, Events: []Envelope{e}})
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pub.mu.Lock()
+		n := 0
+		for _, got := range pub.got {
+			n += len(got)
+		}
+		pub.mu.Unlock()
+		if n == aggregates*versions {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events published", n, aggregates*versions)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	for id, got := range pub.got {
+		for i, v := range got {
+			if v != int64(i) {
+				t.Fatalf("%s published in the order %v, want 0, 1, 2, …", id, got)
+			}
+		}
 	}
 }
