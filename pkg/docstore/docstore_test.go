@@ -353,9 +353,7 @@ func (r *relayLog) Handoff(p events.Pending) {
 
 func TestHandoff_EachEventIsHandedOffOnceByTheWriteThatAddedIt(t *testing.T) {
 	t.Parallel()
-	base := newCollection(t)
-	log := &relayLog{}
-	c := docstore.New[counter](base.Mongo(), log)
+	c, log := withRelayLog(t)
 	ctx := context.Background()
 	created, changed := event(t, 0), event(t, 1)
 	d := &counter{ID: "c1"}
@@ -378,6 +376,13 @@ func TestHandoff_EachEventIsHandedOffOnceByTheWriteThatAddedIt(t *testing.T) {
 	if stored, _ := c.Get(ctx, "c1"); len(stored.Outbox) != 2 {
 		t.Fatalf("outbox %d events, want both until the relay marks them", len(stored.Outbox))
 	}
+}
+
+// withRelayLog returns a collection whose relay is a log of its handoffs.
+func withRelayLog(t *testing.T) (*docstore.Collection[counter, *counter], *relayLog) {
+	t.Helper()
+	log := &relayLog{}
+	return docstore.New[counter](newCollection(t).Mongo(), log), log
 }
 
 // handedOff lists the event ids of each handoff.
@@ -406,9 +411,7 @@ func clearKey(d *counter) error {
 
 func TestInsertHeld_ReleaseLeavesTheBookkeepingToTheMark(t *testing.T) {
 	t.Parallel()
-	base := newCollection(t)
-	log := &relayLog{}
-	c := docstore.New[counter](base.Mongo(), log)
+	c, log := withRelayLog(t)
 	ctx := context.Background()
 	created := event(t, 0)
 	d := &counter{ID: "h1", Key: "pending-h1"}
@@ -440,9 +443,7 @@ func TestInsertHeld_ReleaseLeavesTheBookkeepingToTheMark(t *testing.T) {
 
 func TestInsertHeld_AWriteBeforeTheReleaseHandsTheHeldEventsOffInOrder(t *testing.T) {
 	t.Parallel()
-	base := newCollection(t)
-	log := &relayLog{}
-	c := docstore.New[counter](base.Mongo(), log)
+	c, log := withRelayLog(t)
 	ctx := context.Background()
 	created, changed := event(t, 0), event(t, 1)
 	d := &counter{ID: "h2", Key: "pending-h2"}
@@ -472,8 +473,7 @@ func TestInsertHeld_AWriteBeforeTheReleaseHandsTheHeldEventsOffInOrder(t *testin
 
 func TestRelease_FailedMarkKeepsTheBookkeepingForTheNext(t *testing.T) {
 	t.Parallel()
-	base := newCollection(t)
-	c := docstore.New[counter](base.Mongo(), &relayLog{})
+	c, _ := withRelayLog(t)
 	ctx := context.Background()
 	created := event(t, 0)
 	d := &counter{ID: "h3", Key: "pending-h3"}
