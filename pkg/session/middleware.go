@@ -1,8 +1,6 @@
 package session
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/ticketing/ticketing/pkg/apierr"
@@ -36,7 +34,7 @@ func (a *Authenticator) middleware(required bool) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		if cred.FromCookie() && !safeMethod(c.Request.Method) {
+		if cred.FromCookie() && !httpserver.SafeMethod(c.Request.Method) {
 			if err := a.checkOrigin(c.Request); err != nil {
 				httpserver.WriteError(c, err)
 				return
@@ -55,8 +53,4 @@ func (a *Authenticator) middleware(required bool) gin.HandlerFunc {
 		c.Set(ginKey, s)
 		c.Next()
 	}
-}
-
-func safeMethod(method string) bool {
-	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
