@@ -40,7 +40,8 @@ const BenchPortOffset = 20000
 // honoured) or "test" (isolated: its own ports and state folder, settings
 // from .env.example and testSettings only, so a developer's .env never
 // changes what the tests see) or "bench" (the same isolation for `make
-// bench`, with benchSettings).
+// bench`, with benchSettings). TEST_PORT_OFFSET moves the test stack, so
+// that the tests of two checkouts can run at once.
 func Profile(name, root string, out io.Writer) (Options, error) {
 	example, err := ParseEnvFile(filepath.Join(root, ".env.example"))
 	if err != nil {
@@ -49,8 +50,14 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 	o := Options{Root: root, Bin: filepath.Join(root, ".cache/bin"), Out: out}
 	switch name {
 	case "test":
-		o.Settings = example.Merge(testSettings, Env{"NGINX_PORT": strconv.Itoa(portNginx + TestPortOffset)})
 		o.PortOffset = TestPortOffset
+		if v := os.Getenv("TEST_PORT_OFFSET"); v != "" {
+			// A second checkout's tests run beside the first's.
+			if o.PortOffset, err = strconv.Atoi(v); err != nil || o.PortOffset < 0 || o.PortOffset > 30000 {
+				return Options{}, fmt.Errorf("TEST_PORT_OFFSET: want a number from 0 to 30000, got %q", v)
+			}
+		}
+		o.Settings = example.Merge(testSettings, Env{"NGINX_PORT": strconv.Itoa(portNginx + o.PortOffset)})
 		o.State = filepath.Join(root, ".state-test")
 		return o, nil
 	case "bench":
