@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,8 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/ticketing/ticketing/internal/admin"
-	"github.com/ticketing/ticketing/internal/stack"
 	"github.com/ticketing/ticketing/internal/stripeevent"
+	"github.com/ticketing/ticketing/pkg/config"
 )
 
 // The payments service end to end: a buyer pays through a Stripe
@@ -48,17 +47,14 @@ var (
 )
 
 // webhookSecret is the stack's STRIPE_WEBHOOK_SECRET: TEST_STRIPE_WEBHOOK_SECRET
-// when the runner exports it, else the fixed development value of
-// .env.example, which the test stack uses.
+// when the runner exports it, else the runner's fixed development value,
+// which the test stack uses.
 func webhookSecret(t testing.TB) string {
 	t.Helper()
 	secretOnce.Do(func() {
 		secret = stackEnv["TEST_STRIPE_WEBHOOK_SECRET"]
 		if secret == "" {
-			env, err := stack.ParseEnvFile(filepath.Join("..", ".env.example"))
-			if err == nil {
-				secret = env["STRIPE_WEBHOOK_SECRET"]
-			}
+			secret = config.DevelopmentSecrets["STRIPE_WEBHOOK_SECRET"]
 		}
 	})
 	if !strings.HasPrefix(secret, "whsec_") {

@@ -31,7 +31,7 @@ type Config struct {
 	MongoURI       string `env:"MONGO_URI,required"`
 	MongoDatabase  string `env:"MONGO_DATABASE" default:"auth"`
 	KratosAdminURL string `env:"KRATOS_ADMIN_URL,required" validate:"url"`
-	WebhookAPIKey  string `env:"AUTH_WEBHOOK_API_KEY,required" validate:"min=16"`
+	WebhookAPIKey  string `env:"AUTH_WEBHOOK_API_KEY,required" validate:"min=16,secret"`
 }
 
 // kratosTimeout bounds each Kratos call. Native sign-ins and sign-ups hash

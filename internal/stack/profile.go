@@ -47,7 +47,7 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
-	o := Options{Root: root, Bin: filepath.Join(root, ".cache/bin"), Out: out}
+	o := Options{Root: root, Bin: filepath.Join(root, ".cache/bin"), Out: out, Profile: name}
 	switch name {
 	case "test":
 		o.PortOffset = TestPortOffset
@@ -66,6 +66,7 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 		o.State = filepath.Join(root, ".state-bench")
 		return o, nil
 	case "dev", "":
+		o.Profile = "dev"
 		if err := copyIfMissing(filepath.Join(root, ".env.example"), filepath.Join(root, ".env")); err != nil {
 			return Options{}, err
 		}

@@ -42,8 +42,8 @@ type Config struct {
 	OrdersURL string `env:"ORDERS_URL,required" validate:"url"`
 	// StripeAPIBase is Stripe's API, or stripe-mock locally.
 	StripeAPIBase       string `env:"STRIPE_API_BASE" default:"https://api.stripe.com" validate:"url"`
-	StripeSecretKey     string `env:"STRIPE_SECRET_KEY,required"`
-	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET,required" validate:"min=12"`
+	StripeSecretKey     string `env:"STRIPE_SECRET_KEY,required" validate:"secret"`
+	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET,required" validate:"min=12,secret"`
 }
 
 // Validate checks the Stripe secrets' shapes, so that a swapped or
