@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,11 +70,41 @@ func createTicket(t testing.TB, seller user, title string, price int64) ticketJS
 	return tk
 }
 
+// getTicket reads a ticket as an admin, who sees which order holds it
+// (public reads hide the order id).
 func getTicket(t testing.TB, id string) ticketJSON {
 	t.Helper()
 	var tk ticketJSON
-	do(t, request{Method: "GET", Path: "/api/tickets/" + id}).wantStatus(t, http.StatusOK).decode(t, &tk)
+	do(t, request{Method: "GET", Path: "/api/tickets/" + id, Token: ticketAdmin(t).Token}).wantStatus(t, http.StatusOK).decode(t, &tk)
 	return tk
+}
+
+var (
+	ticketAdminOnce sync.Once
+	ticketAdminUser user
+	ticketAdminErr  error
+)
+
+// ticketAdmin is a member of the admin group, signed up once per test run,
+// through whom the tests watch tickets: an admin sees the order holding a
+// ticket, as its seller does.
+func ticketAdmin(t testing.TB) user {
+	t.Helper()
+	ticketAdminOnce.Do(func() {
+		ticketAdminUser = signUp(t, "ticket-watcher")
+		admins, err := admin.New(stackEnv["TEST_KRATOS_ADMIN_URL"], stackEnv["TEST_KETO_READ_URL"], stackEnv["TEST_KETO_WRITE_URL"])
+		if err != nil {
+			ticketAdminErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ticketAdminErr = admins.Grant(ctx, ticketAdminUser.ID)
+	})
+	if ticketAdminErr != nil || ticketAdminUser.Token == "" {
+		t.Fatalf("making the ticket-watching admin: %v", ticketAdminErr)
+	}
+	return ticketAdminUser
 }
 
 func getOrder(t testing.TB, who user, id string) orderJSON {

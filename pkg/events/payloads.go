@@ -40,6 +40,31 @@ func (t *Ticket) Validate() error {
 	)
 }
 
+// ReservationRefusal is the data of ticket.reservation_refused.v1: the
+// tickets service refused to reserve Ticket for the order at OrderVersion,
+// for Reason. The ticket is as it is after the refusal (unchanged).
+type ReservationRefusal struct {
+	OrderID      string `json:"orderId"`
+	OrderVersion int64  `json:"orderVersion"`
+	Ticket       Ticket `json:"ticket"`
+	// Reason is one of the Refusal* values.
+	Reason string `json:"reason"`
+}
+
+// RefusalPriceChanged: the price or currency the order pinned is no longer
+// the ticket's (the seller changed it before the order reached tickets).
+const RefusalPriceChanged = "price_changed"
+
+// Validate implements Payload.
+func (r *ReservationRefusal) Validate() error {
+	return errors.Join(
+		objectID("orderId", r.OrderID),
+		nonNegative("orderVersion", r.OrderVersion),
+		r.Ticket.Validate(),
+		oneOf("reason", r.Reason, RefusalPriceChanged),
+	)
+}
+
 // OrderTicket is the ticket as the order saw it when it was created.
 type OrderTicket struct {
 	ID       string `json:"id"`
@@ -61,7 +86,11 @@ type Order struct {
 	ExpiresAt time.Time   `json:"expiresAt"`
 	Ticket    OrderTicket `json:"ticket"`
 	PaymentID string      `json:"paymentId,omitempty"`
-	Version   int64       `json:"version"`
+	// CancelReason says why the system cancelled the order (for example
+	// RefusalPriceChanged); empty when the buyer cancelled or the hold
+	// window ended.
+	CancelReason string `json:"cancelReason,omitempty"`
+	Version      int64  `json:"version"`
 }
 
 // Validate implements Payload.

@@ -33,6 +33,8 @@ type ticketDocument struct {
 	CreatedAt time.Time `bson:"createdAt"`
 	// SeenOrders maps order ids to the newest order version applied.
 	SeenOrders map[string]int64 `bson:"seenOrders,omitempty"`
+	// SeenFloor is the newest order id forgotten from SeenOrders.
+	SeenFloor string `bson:"seenOrdersFloor,omitempty"`
 	// GrantsPending is set from the insert until the ticket's Keto tuples
 	// are written (see app.CreateTicketHandler); absent afterwards.
 	GrantsPending bool `bson:"grantsPending,omitempty"`
@@ -48,7 +50,7 @@ func (d *ticketDocument) set(t *domain.Ticket) {
 	s := t.Snapshot()
 	d.ID, d.UserID, d.Title, d.TitleKey = s.ID, s.SellerID, s.Title, domain.SearchKey(s.Title)
 	d.Price, d.Currency, d.Status, d.OrderID = s.Price, s.Currency, string(s.Status), s.OrderID
-	d.CreatedAt, d.SeenOrders, d.Version = s.CreatedAt, s.SeenOrders, s.Version
+	d.CreatedAt, d.SeenOrders, d.SeenFloor, d.Version = s.CreatedAt, s.SeenOrders, s.SeenFloor, s.Version
 	if len(d.SeenOrders) == 0 {
 		d.SeenOrders = nil
 	}
@@ -59,7 +61,7 @@ func (d *ticketDocument) ticket() (*domain.Ticket, error) {
 	return domain.Restore(domain.Snapshot{
 		ID: d.ID, SellerID: d.UserID, Title: d.Title, Price: d.Price, Currency: d.Currency,
 		Status: domain.Status(d.Status), OrderID: d.OrderID, Version: d.Version,
-		CreatedAt: d.CreatedAt, SeenOrders: d.SeenOrders,
+		CreatedAt: d.CreatedAt, SeenOrders: d.SeenOrders, SeenFloor: d.SeenFloor,
 	})
 }
 
@@ -74,6 +76,22 @@ func (d *ticketDocument) payload() events.Ticket {
 // record adds the event that describes the document's current state.
 func (d *ticketDocument) record(ctx context.Context, name events.Name) error {
 	e, err := events.New(name, d.payload(), eventMeta(ctx))
+	if err != nil {
+		return apierr.Internal(fmt.Errorf("ticket %s: %w", d.ID, err))
+	}
+	d.Record(e)
+	return nil
+}
+
+// refusalReasons spells the domain's refusal reasons as the event does.
+var refusalReasons = map[string]string{domain.RefusalPriceChanged: events.RefusalPriceChanged}
+
+// recordRefusal adds ticket.reservation_refused.v1 for an order the ticket
+// refused, with the ticket as it is.
+func (d *ticketDocument) recordRefusal(ctx context.Context, r domain.Refusal) error {
+	e, err := events.New(events.TicketReservationRefused, events.ReservationRefusal{
+		OrderID: r.OrderID, OrderVersion: r.OrderVersion, Ticket: d.payload(), Reason: refusalReasons[r.Reason],
+	}, eventMeta(ctx))
 	if err != nil {
 		return apierr.Internal(fmt.Errorf("ticket %s: %w", d.ID, err))
 	}

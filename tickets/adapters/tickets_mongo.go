@@ -95,8 +95,9 @@ func (r *MongoTicketRepository) Get(ctx context.Context, id string) (*domain.Tic
 }
 
 // Update applies fn and writes the result with a ticket.updated.v1 event
-// when the version went up; a change that keeps the version (an order
-// event recorded as seen) stores no event.
+// when the version went up, and a ticket.reservation_refused.v1 when fn
+// refused an order (domain.Ticket.Refusal); a change that keeps the
+// version otherwise (an order event recorded as seen) stores no event.
 func (r *MongoTicketRepository) Update(ctx context.Context, id string, fn func(*domain.Ticket) error) (*domain.Ticket, error) {
 	var fnErr error
 	d, err := r.store.Update(ctx, id, func(d *ticketDocument) error {
@@ -114,12 +115,17 @@ func (r *MongoTicketRepository) Update(ctx context.Context, id string, fn func(*
 		}
 		before := d.Version
 		d.set(t)
-		if d.Version == before {
-			return nil
+		if d.Version != before {
+			if err := d.record(ctx, events.TicketUpdated); err != nil {
+				fnErr = err
+				return err
+			}
 		}
-		if err := d.record(ctx, events.TicketUpdated); err != nil {
-			fnErr = err
-			return err
+		if refusal, ok := t.Refusal(); ok {
+			if err := d.recordRefusal(ctx, refusal); err != nil {
+				fnErr = err
+				return err
+			}
 		}
 		return nil
 	})

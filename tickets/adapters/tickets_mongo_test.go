@@ -104,12 +104,12 @@ func TestMongoRepository_UpdateRecordsTicketUpdatedWithTheWholeState(t *testing.
 	// seen) stores no event; a duplicate writes nothing at all.
 	const other = "65f0000000000000000000bb"
 	if _, err := r.Update(ctx, ticket.ID(), func(tk *domain.Ticket) error {
-		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: other, OrderVersion: 1})
+		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: other, OrderVersion: 1, Price: 2500, Currency: "eur"})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Update(ctx, ticket.ID(), func(tk *domain.Ticket) error {
-		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: other, OrderVersion: 1})
+		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: other, OrderVersion: 1, Price: 2500, Currency: "eur"})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestMongoRepository_UpdateRecordsTicketUpdatedWithTheWholeState(t *testing.
 
 	// Releasing clears orderId from the stored document.
 	if _, err := r.Update(ctx, ticket.ID(), func(tk *domain.Ticket) error {
-		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: order, OrderVersion: 1})
+		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: order, OrderVersion: 1, Price: 2500, Currency: "eur"})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +162,8 @@ func TestMongoRepository_ConcurrentOrderEventsEndConsistent(t *testing.T) {
 			defer wg.Done()
 			order := fmt.Sprintf("65f0000000000000000001%02x", i)
 			for _, e := range []domain.OrderEvent{
-				{Kind: domain.OrderCreated, OrderID: order, OrderVersion: 0},
-				{Kind: domain.OrderCancelled, OrderID: order, OrderVersion: 1},
+				{Kind: domain.OrderCreated, OrderID: order, OrderVersion: 0, Price: 2500, Currency: "eur"},
+				{Kind: domain.OrderCancelled, OrderID: order, OrderVersion: 1, Price: 2500, Currency: "eur"},
 			} {
 				deadline := time.Now().Add(30 * time.Second)
 				for {

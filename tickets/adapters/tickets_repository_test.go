@@ -103,7 +103,7 @@ func add(t *testing.T, r app.Tickets, seller string, titles ...string) []*domain
 func reserve(t *testing.T, r app.Tickets, id, orderID string) {
 	t.Helper()
 	_, err := r.Update(context.Background(), id, func(tk *domain.Ticket) error {
-		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderID})
+		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderID, Price: tk.Price(), Currency: tk.Currency()})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -168,7 +168,7 @@ func TestEditTicket(t *testing.T) {
 			}
 			if tt.reserved {
 				if err := f.app.ApplyOrder.Handle(context.Background(), app.ApplyOrder{TicketID: ticket.ID(),
-					Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA}}); err != nil {
+					Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA, Price: 2500, Currency: "eur"}}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -194,7 +194,7 @@ func TestApplyOrder(t *testing.T) {
 	ticket := f.create(t, alice)
 	apply := func(kind domain.OrderEventKind, order string, version int64) error {
 		return f.app.ApplyOrder.Handle(ctx, app.ApplyOrder{TicketID: ticket.ID(),
-			Event: domain.OrderEvent{Kind: kind, OrderID: order, OrderVersion: version}})
+			Event: domain.OrderEvent{Kind: kind, OrderID: order, OrderVersion: version, Price: 2500, Currency: "eur"}})
 	}
 	if err := apply(domain.OrderCreated, orderA, 0); err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestApplyOrder(t *testing.T) {
 	if err := apply(domain.OrderCreated, orderB, 0); !errors.Is(err, domain.ErrHeldByAnotherOrder) {
 		t.Fatalf("another order's created: %v, want ErrHeldByAnotherOrder (retried)", err)
 	}
-	unknown := app.ApplyOrder{TicketID: adapters.NewTicketID(), Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA}}
+	unknown := app.ApplyOrder{TicketID: adapters.NewTicketID(), Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA, Price: 2500, Currency: "eur"}}
 	if err := f.app.ApplyOrder.Handle(ctx, unknown); err != nil {
 		t.Fatalf("an event for an unknown ticket: %v, want it acknowledged", err)
 	}

@@ -28,6 +28,10 @@ var ErrNoChange = errors.New("ticket: no change")
 // refund) has not been applied yet — so the event is to be retried later.
 var ErrHeldByAnotherOrder = errors.New("ticket: held by another order")
 
+// ErrSoldAtAnotherPrice: a completed order pinned a price the available
+// ticket no longer has; the ticket is not sold (see Ticket.ApplyOrder).
+var ErrSoldAtAnotherPrice = errors.New("ticket: order paid at another price")
+
 var errNoSeller = apierr.Internal(errors.New("ticket: a ticket needs its seller's identity id"))
 
 func errCorrupt(id, field string) error {

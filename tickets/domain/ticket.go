@@ -42,8 +42,13 @@ type Ticket struct {
 	createdAt time.Time
 	// seenOrders maps an order id to the newest version of that order this
 	// ticket has applied, so a duplicate or older order event changes
-	// nothing whatever the delivery order.
+	// nothing whatever the delivery order; at most MaxSeenOrders of them.
 	seenOrders map[string]int64
+	// seenFloor is the newest order id forgotten from seenOrders: an
+	// order not in seenOrders whose id is not above it counts as seen.
+	seenFloor string
+	// refusal is the order the last ApplyOrder refused, not stored.
+	refusal *Refusal
 }
 
 // Listing is a seller's input for a new ticket. A nil Price was not given;
@@ -144,6 +149,7 @@ type Snapshot struct {
 	Version    int64
 	CreatedAt  time.Time
 	SeenOrders map[string]int64
+	SeenFloor  string
 }
 
 // Snapshot returns the ticket's state.
@@ -151,7 +157,7 @@ func (t *Ticket) Snapshot() Snapshot {
 	return Snapshot{
 		ID: t.id, SellerID: t.sellerID, Title: t.title, Price: t.price, Currency: t.currency,
 		Status: t.status, OrderID: t.orderID, Version: t.version, CreatedAt: t.createdAt,
-		SeenOrders: maps.Clone(t.seenOrders),
+		SeenOrders: maps.Clone(t.seenOrders), SeenFloor: t.seenFloor,
 	}
 }
 
@@ -179,6 +185,6 @@ func Restore(s Snapshot) (*Ticket, error) {
 	return &Ticket{
 		id: s.ID, sellerID: s.SellerID, title: s.Title, price: s.Price, currency: s.Currency,
 		status: s.Status, orderID: s.OrderID, version: s.Version, createdAt: s.CreatedAt.UTC(),
-		seenOrders: seen,
+		seenOrders: seen, seenFloor: s.SeenFloor,
 	}, nil
 }

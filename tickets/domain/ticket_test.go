@@ -66,8 +66,8 @@ func TestEdit(t *testing.T) {
 	}{
 		{name: "available: title changes", title: str("  Rock Night "), wantVersion: 1, wantTitle: "Rock Night"},
 		{name: "available: same values", title: str("Jazz Night"), price: price(2500), wantErr: domain.ErrNoChange, wantVersion: 0, wantTitle: "Jazz Night"},
-		{name: "reserved: locked", hold: &domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA}, title: str("Rock"), wantErr: domain.ErrTicketLocked, wantVersion: 1, wantTitle: "Jazz Night"},
-		{name: "sold: locked", hold: &domain.OrderEvent{Kind: domain.OrderCompleted, OrderID: orderA, OrderVersion: 1}, price: price(1), wantErr: domain.ErrTicketLocked, wantVersion: 1, wantTitle: "Jazz Night"},
+		{name: "reserved: locked", hold: &domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA, Price: 2500, Currency: "eur"}, title: str("Rock"), wantErr: domain.ErrTicketLocked, wantVersion: 1, wantTitle: "Jazz Night"},
+		{name: "sold: locked", hold: &domain.OrderEvent{Kind: domain.OrderCompleted, OrderID: orderA, OrderVersion: 1, Price: 2500, Currency: "eur"}, price: price(1), wantErr: domain.ErrTicketLocked, wantVersion: 1, wantTitle: "Jazz Night"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestEdit(t *testing.T) {
 func TestSnapshotRestore_RoundTrips(t *testing.T) {
 	t.Parallel()
 	ticket := newTicket(t)
-	if err := ticket.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA, OrderVersion: 0}); err != nil {
+	if err := ticket.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCreated, OrderID: orderA, OrderVersion: 0, Price: 2500, Currency: "eur"}); err != nil {
 		t.Fatal(err)
 	}
 	snap := ticket.Snapshot()

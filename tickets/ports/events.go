@@ -51,7 +51,9 @@ func (h EventHandlers) Register(s Subscriber) {
 
 // orderEvent handles one kind of order event. A payload that does not
 // decode is events.ErrMalformed (dead-lettered at once); a ticket another
-// order still holds is an error, retried with backoff by the consumer.
+// order still holds is an error, retried with backoff by the consumer. The
+// order's pinned price and currency go with the event: a ticket is
+// reserved only at the price its buyer pays.
 func (h EventHandlers) orderEvent(kind domain.OrderEventKind) events.Handler {
 	return func(ctx context.Context, e events.Envelope) error {
 		order, err := events.DecodeData[events.Order](e)
@@ -61,7 +63,10 @@ func (h EventHandlers) orderEvent(kind domain.OrderEventKind) events.Handler {
 		ctx = logging.WithCorrelationID(ctx, e.CorrelationID)
 		return h.app.ApplyOrder.Handle(ctx, app.ApplyOrder{
 			TicketID: order.Ticket.ID,
-			Event:    domain.OrderEvent{Kind: kind, OrderID: order.ID, OrderVersion: order.Version},
+			Event: domain.OrderEvent{
+				Kind: kind, OrderID: order.ID, OrderVersion: order.Version,
+				Price: order.Ticket.Price, Currency: order.Ticket.Currency,
+			},
 		})
 	}
 }

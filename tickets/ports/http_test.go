@@ -272,7 +272,7 @@ func TestEditTicket(t *testing.T) {
 			created := s.create(t, alice, "Jazz Night")
 			if tt.reserved {
 				err := s.app.ApplyOrder.Handle(context.Background(), app.ApplyOrder{TicketID: created.ID,
-					Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: "65f0000000000000000000aa"}})
+					Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: "65f0000000000000000000aa", Price: 2500, Currency: "eur"}})
 				if err != nil {
 					t.Fatal(err)
 				}
