@@ -25,7 +25,7 @@ func TestMongoRepository_EachChangeStoresItsEventAndTheActiveKey(t *testing.T) {
 	ctx := logging.WithRequestID(context.Background(), "req-1")
 	ticketID := newTicketID()
 	o := newOrder(t, repo, "buyer-1", "seller", ticketID)
-	if err := repo.Add(ctx, o); err != nil {
+	if err := repo.Add(ctx, o, testHolds); err != nil {
 		t.Fatal(err)
 	}
 	raw := func() bson.M {
@@ -95,12 +95,12 @@ func TestMongoRepository_CompleteAndRefundStoreTheirEvents(t *testing.T) {
 	repo := newMongoRepository(t, newDatabase(t))
 	ctx := context.Background()
 	o := newOrder(t, repo, "buyer-1", "seller", newTicketID())
-	if err := repo.Add(ctx, o); err != nil {
+	if err := repo.Add(ctx, o, testHolds); err != nil {
 		t.Fatal(err)
 	}
 	const payment = "aaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, change := range []func(*domain.Order) (bool, error){
-		func(o *domain.Order) (bool, error) { return o.Complete(payment), nil },
+		func(o *domain.Order) (bool, error) { return reserveAndComplete(o, payment) },
 		func(o *domain.Order) (bool, error) { return o.Refund(payment), nil },
 	} {
 		if _, err := repo.Update(ctx, o.ID(), change); err != nil {

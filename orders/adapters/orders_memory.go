@@ -20,28 +20,40 @@ type MemoryOrderRepository struct {
 	orders  map[string]*domain.Order
 	pending map[string]bool
 	active  map[string]string // ticket id → order id
+	holds   map[string]string // hold key → order id
 }
 
 var _ domain.Repository = (*MemoryOrderRepository)(nil)
 
 // NewMemoryOrderRepository returns an empty repository.
 func NewMemoryOrderRepository() *MemoryOrderRepository {
-	return &MemoryOrderRepository{orders: map[string]*domain.Order{}, pending: map[string]bool{}, active: map[string]string{}}
+	return &MemoryOrderRepository{
+		orders: map[string]*domain.Order{}, pending: map[string]bool{}, active: map[string]string{}, holds: map[string]string{},
+	}
 }
 
 // NextID implements domain.Repository.
 func (r *MemoryOrderRepository) NextID() string { return primitive.NewObjectID().Hex() }
 
 // Add implements domain.Repository.
-func (r *MemoryOrderRepository) Add(_ context.Context, o *domain.Order) error {
+func (r *MemoryOrderRepository) Add(_ context.Context, o *domain.Order, maxHolds int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t := o.ActiveTicketID(); t != "" {
-		if _, held := r.active[t]; held {
-			return domain.ErrTicketUnavailable
-		}
-		r.active[t] = o.ID()
+	t := o.ActiveTicketID()
+	if _, held := r.active[t]; held {
+		return domain.ErrTicketUnavailable
 	}
+	slot := 0
+	for ; slot < maxHolds; slot++ {
+		o.UseHoldSlot(slot)
+		if _, taken := r.holds[o.HoldKey()]; !taken {
+			break
+		}
+	}
+	if slot == maxHolds {
+		return domain.ErrTooManyHolds
+	}
+	r.active[t], r.holds[o.HoldKey()] = o.ID(), o.ID()
 	r.orders[o.ID()] = clone(o)
 	r.pending[o.ID()] = true
 	return nil
@@ -76,6 +88,9 @@ func (r *MemoryOrderRepository) Update(_ context.Context, id string, change func
 	}
 	if stored.ActiveTicketID() != "" && o.ActiveTicketID() == "" {
 		delete(r.active, stored.ActiveTicketID())
+	}
+	if stored.HoldKey() != "" && o.HoldKey() == "" {
+		delete(r.holds, stored.HoldKey())
 	}
 	r.orders[id] = clone(o)
 	return o, nil
@@ -124,7 +139,7 @@ func (r *MemoryOrderRepository) GrantsPending(_ context.Context, cutoff time.Tim
 }
 
 func clone(o *domain.Order) *domain.Order {
-	return domain.RestoreOrder(o.ID(), o.BuyerID(), o.Status(), o.Ticket(), o.ExpiresAt(), o.CreatedAt(), o.PaymentID(), o.Version())
+	return domain.RestoreOrder(o.State())
 }
 
 // MemoryTicketReplica keeps tickets in memory, for tests.

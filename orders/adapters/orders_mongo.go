@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -37,6 +39,13 @@ func orderIndexes() []mongo.IndexModel {
 			Options: options.Index().SetName("active_ticket_unique").SetUnique(true).SetSparse(true),
 		},
 		{
+			// THE hold limit: only created orders carry holdSlot
+			// ("<buyer>:<k>", k below the limit), and no two may carry
+			// the same, so a buyer has at most that many created orders.
+			Keys:    bson.D{{Key: "holdSlot", Value: 1}},
+			Options: options.Index().SetName("hold_slot_unique").SetUnique(true).SetSparse(true),
+		},
+		{
 			Keys:    bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}},
 			Options: options.Index().SetName("buyer_newest"),
 		},
@@ -55,8 +64,9 @@ func orderIndexes() []mongo.IndexModel {
 	}
 }
 
-// orderDocument is an order as stored. activeTicketId and grantsPending
-// exist only while true/active (omitempty), for their sparse indexes.
+// orderDocument is an order as stored. activeTicketId, holdSlot and
+// grantsPending exist only while true/active (omitempty), for their sparse
+// indexes: a write of the whole document without them removes them.
 type orderDocument struct {
 	ID             string         `bson:"_id"`
 	UserID         string         `bson:"userId"`
@@ -65,6 +75,9 @@ type orderDocument struct {
 	Ticket         ticketSnapshot `bson:"ticket"`
 	PaymentID      string         `bson:"paymentId,omitempty"`
 	ActiveTicketID string         `bson:"activeTicketId,omitempty"`
+	HoldSlot       string         `bson:"holdSlot,omitempty"`
+	Reserved       bool           `bson:"reserved,omitempty"`
+	CancelReason   string         `bson:"cancelReason,omitempty"`
 	GrantsPending  bool           `bson:"grantsPending,omitempty"`
 	CreatedAt      time.Time      `bson:"createdAt"`
 	docstore.Meta  `bson:",inline"`
@@ -109,21 +122,47 @@ func (r *MongoOrderRepository) Outbox() events.OutboxStore { return r.orders }
 // NextID implements domain.Repository: an ObjectId.
 func (r *MongoOrderRepository) NextID() string { return primitive.NewObjectID().Hex() }
 
-// Add implements domain.Repository. The order.created event is held until
-// GrantsDone (or the order's next write): consumers hear of the order once
-// its tuples exist, and the relay's write that removes the event also
-// clears the flag, one write fewer per order.
-func (r *MongoOrderRepository) Add(ctx context.Context, o *domain.Order) error {
-	doc := toDocument(o)
-	doc.GrantsPending = true
-	if err := recordEvent(ctx, doc, events.OrderCreated); err != nil {
-		return err
+// Add implements domain.Repository. It inserts the order in the buyer's
+// hold slot 0, 1, … until an insert succeeds: the unique indexes decide,
+// nothing is counted first. FerretDB does not say which unique index
+// refused an insert, so after a refusal Add asks whether an active order
+// holds the ticket: if so the ticket is unavailable, else the slot was
+// taken and the next one is tried. Either answer was true when read. The
+// order.created event is held until GrantsDone (or the order's next
+// write): consumers hear of the order once its tuples exist, and the
+// relay's write that removes the event also clears the flag, one write
+// fewer per order.
+func (r *MongoOrderRepository) Add(ctx context.Context, o *domain.Order, maxHolds int) error {
+	for slot := range maxHolds {
+		o.UseHoldSlot(slot)
+		doc := toDocument(o)
+		doc.GrantsPending = true
+		if err := recordEvent(ctx, doc, events.OrderCreated); err != nil {
+			return err
+		}
+		err := r.orders.InsertHeld(ctx, doc)
+		if !errors.Is(err, docstore.ErrDuplicate) {
+			return mongodb.Error(err)
+		}
+		held, err := r.ticketHeld(ctx, o.Ticket().ID)
+		switch {
+		case err != nil:
+			return mongodb.Error(err)
+		case held:
+			return domain.ErrTicketUnavailable
+		}
 	}
-	err := r.orders.InsertHeld(ctx, doc)
-	if errors.Is(err, docstore.ErrDuplicate) {
-		return domain.ErrTicketUnavailable
+	return domain.ErrTooManyHolds
+}
+
+// ticketHeld reports whether an active order holds the ticket.
+func (r *MongoOrderRepository) ticketHeld(ctx context.Context, ticketID string) (bool, error) {
+	err := r.orders.Mongo().FindOne(ctx, bson.D{{Key: "activeTicketId", Value: ticketID}},
+		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
 	}
-	return mongodb.Error(err)
+	return err == nil, err
 }
 
 // Get implements domain.Repository.
@@ -139,8 +178,10 @@ func (r *MongoOrderRepository) Get(ctx context.Context, id string) (*domain.Orde
 }
 
 // Update implements domain.Repository. The event of a change is named
-// after the status it reached; a change never re-activates an order, so
-// the unique index cannot refuse it.
+// after the status it reached; a change that keeps the version
+// (bookkeeping: the reservation confirmed) is written without an event. A
+// change never re-activates an order or takes a hold slot, so the unique
+// indexes cannot refuse it.
 func (r *MongoOrderRepository) Update(ctx context.Context, id string, change func(*domain.Order) (bool, error)) (*domain.Order, error) {
 	doc, err := r.orders.Update(ctx, id, func(doc *orderDocument) error {
 		o := fromDocument(doc)
@@ -153,8 +194,12 @@ func (r *MongoOrderRepository) Update(ctx context.Context, id string, change fun
 		}
 		next := toDocument(o)
 		next.GrantsPending, next.Meta = doc.GrantsPending, doc.Meta
+		bookkeeping := o.Version() == doc.Version
 		next.Version = o.Version()
 		*doc = *next
+		if bookkeeping {
+			return nil
+		}
 		name, ok := changeEvents[o.Status()]
 		if !ok {
 			return fmt.Errorf("order %s: no event for a change to %s", id, o.Status())
@@ -256,6 +301,7 @@ func correlationID(ctx context.Context) string {
 func orderEvent(doc *orderDocument) events.Order {
 	return events.Order{
 		ID: doc.ID, UserID: doc.UserID, Status: doc.Status, ExpiresAt: doc.ExpiresAt, PaymentID: doc.PaymentID,
+		CancelReason: doc.CancelReason,
 		Ticket: events.OrderTicket{
 			ID: doc.Ticket.ID, Title: doc.Ticket.Title, Price: doc.Ticket.Price,
 			Currency: doc.Ticket.Currency, UserID: doc.Ticket.UserID, Version: doc.Ticket.Version,
@@ -265,19 +311,30 @@ func orderEvent(doc *orderDocument) events.Order {
 }
 
 func toDocument(o *domain.Order) *orderDocument {
-	t := o.Ticket()
+	st, t := o.State(), o.Ticket()
 	doc := &orderDocument{
-		ID: o.ID(), UserID: o.BuyerID(), Status: string(o.Status()), ExpiresAt: o.ExpiresAt(),
+		ID: st.ID, UserID: st.BuyerID, Status: string(st.Status), ExpiresAt: st.ExpiresAt,
 		Ticket:    ticketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, UserID: t.SellerID, Version: t.Version},
-		PaymentID: o.PaymentID(), ActiveTicketID: o.ActiveTicketID(), CreatedAt: o.CreatedAt(),
+		PaymentID: st.PaymentID, ActiveTicketID: o.ActiveTicketID(), HoldSlot: o.HoldKey(),
+		Reserved: st.Reserved, CancelReason: st.CancelReason, CreatedAt: st.CreatedAt,
 	}
-	doc.Version = o.Version()
+	doc.Version = st.Version
 	return doc
 }
 
 func fromDocument(d *orderDocument) *domain.Order {
 	t := d.Ticket
-	return domain.RestoreOrder(d.ID, d.UserID, domain.Status(d.Status),
-		domain.TicketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, SellerID: t.UserID, Version: t.Version},
-		d.ExpiresAt, d.CreatedAt, d.PaymentID, d.Version)
+	return domain.RestoreOrder(domain.State{
+		ID: d.ID, BuyerID: d.UserID, Status: domain.Status(d.Status),
+		Ticket:    domain.TicketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, SellerID: t.UserID, Version: t.Version},
+		ExpiresAt: d.ExpiresAt, CreatedAt: d.CreatedAt, PaymentID: d.PaymentID, Version: d.Version,
+		Reserved: d.Reserved, CancelReason: d.CancelReason, HoldSlot: holdSlotOf(d.HoldSlot),
+	})
+}
+
+// holdSlotOf is the slot number of a hold key "<buyer>:<k>"; 0 for none
+// (a slot matters only while the key is stored).
+func holdSlotOf(key string) int {
+	k, _ := strconv.Atoi(key[strings.LastIndexByte(key, ':')+1:])
+	return k
 }

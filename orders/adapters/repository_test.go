@@ -104,7 +104,7 @@ func TestRepository_ConcurrentOrdersOfOneTicketStoreExactlyOneActive(t *testing.
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- repo.Add(ctx, o)
+				errs <- repo.Add(ctx, o, testHolds)
 			}()
 		}
 		wg.Wait()
@@ -143,10 +143,10 @@ func TestRepository_AfterCancelANewOrderOfTheTicketSucceeds(t *testing.T) {
 		ctx := context.Background()
 		ticketID := newTicketID()
 		first := newOrder(t, repo, "buyer-1", "seller", ticketID)
-		if err := repo.Add(ctx, first); err != nil {
+		if err := repo.Add(ctx, first, testHolds); err != nil {
 			t.Fatal(err)
 		}
-		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller", ticketID)); !errors.Is(err, domain.ErrTicketUnavailable) {
+		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller", ticketID), testHolds); !errors.Is(err, domain.ErrTicketUnavailable) {
 			t.Fatalf("second order while the first holds the ticket: %v, want ErrTicketUnavailable", err)
 		}
 		cancelled, err := repo.Update(ctx, first.ID(), cancel)
@@ -154,7 +154,7 @@ func TestRepository_AfterCancelANewOrderOfTheTicketSucceeds(t *testing.T) {
 			t.Fatalf("cancel = %+v, %v", cancelled, err)
 		}
 		again := newOrder(t, repo, "buyer-2", "seller", ticketID)
-		if err := repo.Add(ctx, again); err != nil {
+		if err := repo.Add(ctx, again, testHolds); err != nil {
 			t.Fatalf("order after the cancellation: %v", err)
 		}
 		got, err := repo.Get(ctx, again.ID())
@@ -170,22 +170,22 @@ func TestRepository_CompleteOrderKeepsTheTicketAndRefundReleasesIt(t *testing.T)
 		ctx := context.Background()
 		ticketID := newTicketID()
 		o := newOrder(t, repo, "buyer-1", "seller", ticketID)
-		if err := repo.Add(ctx, o); err != nil {
+		if err := repo.Add(ctx, o, testHolds); err != nil {
 			t.Fatal(err)
 		}
 		const payment = "aaaaaaaaaaaaaaaaaaaaaaaa"
-		done, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.Complete(payment), nil })
+		done, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return reserveAndComplete(o, payment) })
 		if err != nil || done.Status() != domain.StatusComplete || done.PaymentID() != payment || done.Version() != 1 {
 			t.Fatalf("complete = %+v, %v", done, err)
 		}
-		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller", ticketID)); !errors.Is(err, domain.ErrTicketUnavailable) {
+		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller", ticketID), testHolds); !errors.Is(err, domain.ErrTicketUnavailable) {
 			t.Fatalf("order of a sold ticket: %v, want ErrTicketUnavailable", err)
 		}
 		refunded, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.Refund(payment), nil })
 		if err != nil || refunded.Status() != domain.StatusRefunded || refunded.Version() != 2 {
 			t.Fatalf("refund = %+v, %v", refunded, err)
 		}
-		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller", ticketID)); err != nil {
+		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller", ticketID), testHolds); err != nil {
 			t.Fatalf("order after the refund: %v", err)
 		}
 	})
@@ -196,7 +196,7 @@ func TestRepository_UnchangedUpdateWritesNothing(t *testing.T) {
 	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
 		ctx := context.Background()
 		o := newOrder(t, repo, "buyer-1", "seller", newTicketID())
-		if err := repo.Add(ctx, o); err != nil {
+		if err := repo.Add(ctx, o, testHolds); err != nil {
 			t.Fatal(err)
 		}
 		for range 2 {
@@ -208,7 +208,7 @@ func TestRepository_UnchangedUpdateWritesNothing(t *testing.T) {
 		if err != nil || got.Version() != 1 {
 			t.Fatalf("after cancelling twice: %+v, %v; want version 1", got, err)
 		}
-		if _, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.Complete("aaaaaaaaaaaaaaaaaaaaaaaa"), nil }); err != nil {
+		if _, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return reserveAndComplete(o, "aaaaaaaaaaaaaaaaaaaaaaaa") }); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := repo.Get(ctx, o.ID()); got.Status() != domain.StatusCancelled || got.Version() != 1 {
@@ -222,10 +222,10 @@ func TestRepository_ChangeErrorsReachTheCaller(t *testing.T) {
 	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
 		ctx := context.Background()
 		o := newOrder(t, repo, "buyer-1", "seller", newTicketID())
-		if err := repo.Add(ctx, o); err != nil {
+		if err := repo.Add(ctx, o, testHolds); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.Complete("aaaaaaaaaaaaaaaaaaaaaaaa"), nil }); err != nil {
+		if _, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return reserveAndComplete(o, "aaaaaaaaaaaaaaaaaaaaaaaa") }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := repo.Update(ctx, o.ID(), cancel); !errors.Is(err, domain.ErrOrderNotCancellable) {
@@ -262,12 +262,12 @@ func TestRepository_ListsNewestFirstForBuyerAndSellerInPages(t *testing.T) {
 				seller = "seller-B"
 			}
 			o := newOrder(t, repo, "buyer-1", seller, newTicketID())
-			if err := repo.Add(ctx, o); err != nil {
+			if err := repo.Add(ctx, o, testHolds); err != nil {
 				t.Fatal(err)
 			}
 			bought = append(bought, o.ID())
 		}
-		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller-A", newTicketID())); err != nil {
+		if err := repo.Add(ctx, newOrder(t, repo, "buyer-2", "seller-A", newTicketID()), testHolds); err != nil {
 			t.Fatal(err)
 		}
 		var got []string
@@ -304,7 +304,7 @@ func TestRepository_GrantsPendingUntilDone(t *testing.T) {
 	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
 		ctx := context.Background()
 		o := newOrder(t, repo, "buyer-1", "seller", newTicketID())
-		if err := repo.Add(ctx, o); err != nil {
+		if err := repo.Add(ctx, o, testHolds); err != nil {
 			t.Fatal(err)
 		}
 		pending, err := repo.GrantsPending(ctx, time.Now().Add(-time.Hour), 10)
@@ -323,6 +323,98 @@ func TestRepository_GrantsPendingUntilDone(t *testing.T) {
 		}
 		if got, _ := repo.Get(ctx, o.ID()); got.Version() != 0 {
 			t.Fatalf("GrantsDone changed the version to %d", got.Version())
+		}
+	})
+}
+
+// reserveAndComplete completes o as the events do: the ticket's
+// reservation confirmed first, then the payment.
+func reserveAndComplete(o *domain.Order, paymentID string) (bool, error) {
+	o.ConfirmReservation()
+	return o.Complete(paymentID)
+}
+
+// testHolds is the hold limit of the tests' buyers.
+const testHolds = 5
+
+func TestRepository_ConcurrentOrdersOfOneBuyerHoldAtMostMaxHolds(t *testing.T) {
+	t.Parallel()
+	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
+		ctx := context.Background()
+		const tries = 20
+		orders := make([]*domain.Order, tries)
+		errs := make([]error, tries)
+		var wg sync.WaitGroup
+		for i := range orders {
+			orders[i] = newOrder(t, repo, "hoarder", "seller", newTicketID())
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = repo.Add(ctx, orders[i], testHolds)
+			}()
+		}
+		wg.Wait()
+		var stored []*domain.Order
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				stored = append(stored, orders[i])
+			case !errors.Is(err, domain.ErrTooManyHolds):
+				t.Errorf("order %d: %v, want nil or ErrTooManyHolds", i, err)
+			}
+		}
+		if len(stored) != testHolds {
+			t.Fatalf("%d of %d concurrent orders of one buyer were stored, want %d", len(stored), tries, testHolds)
+		}
+		listed, err := repo.List(ctx, domain.ListQuery{Role: domain.RoleBuyer, UserID: "hoarder", Limit: 100})
+		if err != nil || len(listed) != testHolds {
+			t.Fatalf("the buyer has %d orders stored (%v), want %d", len(listed), err, testHolds)
+		}
+		// Ending a hold frees its slot, and another buyer is not limited by
+		// this one's holds.
+		if _, err := repo.Update(ctx, stored[0].ID(), cancel); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Add(ctx, newOrder(t, repo, "hoarder", "seller", newTicketID()), testHolds); err != nil {
+			t.Fatalf("order after a cancellation: %v", err)
+		}
+		if err := repo.Add(ctx, newOrder(t, repo, "hoarder", "seller", newTicketID()), testHolds); !errors.Is(err, domain.ErrTooManyHolds) {
+			t.Fatalf("order beyond the limit again: %v, want ErrTooManyHolds", err)
+		}
+		if err := repo.Add(ctx, newOrder(t, repo, "other-buyer", "seller", newTicketID()), testHolds); err != nil {
+			t.Fatalf("another buyer's order: %v", err)
+		}
+	})
+}
+
+func TestRepository_AFullBuyerOrderingAHeldTicketIsToldTheTicketIsTaken(t *testing.T) {
+	t.Parallel()
+	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
+		ctx := context.Background()
+		taken := newTicketID()
+		if err := repo.Add(ctx, newOrder(t, repo, "first", "seller", taken), testHolds); err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Add(ctx, newOrder(t, repo, "second", "seller", taken), testHolds); !errors.Is(err, domain.ErrTicketUnavailable) {
+			t.Fatalf("a held ticket: %v, want ErrTicketUnavailable", err)
+		}
+	})
+}
+
+func TestRepository_ConfirmationIsStoredWithoutAnEvent(t *testing.T) {
+	t.Parallel()
+	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
+		ctx := context.Background()
+		o := newOrder(t, repo, "buyer", "seller", newTicketID())
+		if err := repo.Add(ctx, o, testHolds); err != nil {
+			t.Fatal(err)
+		}
+		got, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.ConfirmReservation(), nil })
+		if err != nil || !got.Reserved() || got.Version() != 0 {
+			t.Fatalf("confirmed order %+v, %v; want reserved at version 0", got, err)
+		}
+		if got, _ := repo.Get(ctx, o.ID()); !got.Reserved() || got.HoldKey() != "buyer:0" {
+			t.Fatalf("read back: reserved %v, hold %q; want reserved in slot buyer:0", got.Reserved(), got.HoldKey())
 		}
 	})
 }

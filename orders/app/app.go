@@ -5,8 +5,11 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/ticketing/ticketing/orders/domain"
+	"github.com/ticketing/ticketing/pkg/apierr"
 )
 
 // Application is the orders use cases, as the ports call them.
@@ -17,10 +20,12 @@ type Application struct {
 	GetOrder    GetOrderHandler
 	ListOrders  ListOrdersHandler
 	// Events of the other services.
-	ApplyTicket   ApplyTicketHandler
-	ExpireOrder   ExpireOrderHandler
-	CompleteOrder CompleteOrderHandler
-	RefundOrder   RefundOrderHandler
+	ApplyTicket        ApplyTicketHandler
+	ConfirmReservation ConfirmReservationHandler
+	RefuseOrder        RefuseOrderHandler
+	ExpireOrder        ExpireOrderHandler
+	CompleteOrder      CompleteOrderHandler
+	RefundOrder        RefundOrderHandler
 	// Background work.
 	RepairGrants RepairGrantsHandler
 }
@@ -39,4 +44,17 @@ type Permissions interface {
 	// GrantOrder writes the order's tuples (buyer as owner, the ticket as
 	// parent, the admin group) in one call; writing them again is harmless.
 	GrantOrder(ctx context.Context, o *domain.Order) error
+}
+
+// Limiter paces requests per key (here, a buyer's order creations). Allow
+// counts one request for key and reports whether it is admitted, and if
+// not, how long until one would be.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (allowed bool, retryAfter time.Duration, err error)
+}
+
+// rateLimited is the answer to a buyer over the order rate: 429 with
+// Retry-After.
+func rateLimited(retryAfter time.Duration) error {
+	return apierr.RateLimited(fmt.Sprintf("too many orders: retry in %s", retryAfter.Round(time.Second)))
 }

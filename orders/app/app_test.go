@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type fixture struct {
 	orders  *adapters.MemoryOrderRepository
 	tickets *adapters.MemoryTicketReplica
 	perms   *apptest.Permissions
+	limiter *adapters.MemoryLimiter
 	app     app.Application
 }
 
@@ -35,15 +37,18 @@ func newFixture(t *testing.T) fixture {
 		orders:  adapters.NewMemoryOrderRepository(),
 		tickets: adapters.NewMemoryTicketReplica(),
 		perms:   apptest.NewPermissions(),
+		limiter: adapters.NewMemoryLimiter(adapters.Rate{Limit: 100, Period: time.Hour}),
 	}
 	f.app = app.Application{
-		CreateOrder:   app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, 15*time.Minute, logger),
-		CancelOrder:   app.NewCancelOrderHandler(f.orders, f.perms),
-		GetOrder:      app.NewGetOrderHandler(f.orders, f.perms),
-		ExpireOrder:   app.NewExpireOrderHandler(f.orders, logger),
-		CompleteOrder: app.NewCompleteOrderHandler(f.orders, logger),
-		RefundOrder:   app.NewRefundOrderHandler(f.orders, logger),
-		RepairGrants:  app.NewRepairGrantsHandler(f.orders, f.perms, logger),
+		CreateOrder:        app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, f.limiter, logger),
+		CancelOrder:        app.NewCancelOrderHandler(f.orders, f.perms),
+		GetOrder:           app.NewGetOrderHandler(f.orders, f.perms),
+		ExpireOrder:        app.NewExpireOrderHandler(f.orders, logger),
+		CompleteOrder:      app.NewCompleteOrderHandler(f.orders, logger),
+		ConfirmReservation: app.NewConfirmReservationHandler(f.orders, logger),
+		RefuseOrder:        app.NewRefuseOrderHandler(f.orders, logger),
+		RefundOrder:        app.NewRefundOrderHandler(f.orders, logger),
+		RepairGrants:       app.NewRepairGrantsHandler(f.orders, f.perms, logger),
 	}
 	f.perms.AddTicket(ticketID, seller)
 	if _, err := f.tickets.Apply(context.Background(), domain.Ticket{
@@ -140,7 +145,7 @@ func TestRepairGrants_GrantsOrdersLeftFlaggedAndClearsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.orders.Add(context.Background(), o); err != nil {
+	if err := f.orders.Add(context.Background(), o, testHolds); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := f.perms.CanViewOrder(context.Background(), buyer, o.ID()); ok {
@@ -163,7 +168,7 @@ func TestRepairGrants_LeavesYoungOrdersToTheirRequest(t *testing.T) {
 	f := newFixture(t)
 	tk, _ := f.tickets.Get(context.Background(), ticketID)
 	o, _ := domain.NewOrder(f.orders.NextID(), buyer, tk, time.Now(), 15*time.Minute)
-	if err := f.orders.Add(context.Background(), o); err != nil {
+	if err := f.orders.Add(context.Background(), o, testHolds); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := f.app.RepairGrants.Repair(context.Background()); n != 0 {
@@ -219,6 +224,9 @@ func TestOrderEvents_AreIdempotentAndIgnoreUnknownOrders(t *testing.T) {
 	ctx := context.Background()
 	const payment = "aaaaaaaaaaaaaaaaaaaaaaaa"
 	o := f.create(t, buyer)
+	if err := f.app.ConfirmReservation.Handle(ctx, o.ID(), ticketID); err != nil {
+		t.Fatal(err)
+	}
 	for range 2 {
 		if err := f.app.CompleteOrder.Handle(ctx, o.ID(), payment); err != nil {
 			t.Fatal(err)
@@ -248,5 +256,130 @@ func TestOrderEvents_AreIdempotentAndIgnoreUnknownOrders(t *testing.T) {
 		if err != nil {
 			t.Errorf("event for an unknown order: %v, want it ignored", err)
 		}
+	}
+}
+
+// testHolds is the hold limit of the tests' buyers.
+const testHolds = 5
+
+// listTicket adds a ticket of seller to the replica and Keto.
+func (f fixture) listTicket(t *testing.T) string {
+	t.Helper()
+	id := f.orders.NextID()
+	f.perms.AddTicket(id, seller)
+	if _, err := f.tickets.Apply(context.Background(), domain.Ticket{ID: id, Title: "Concert", Price: 100, Currency: "eur", SellerID: seller, Status: "available"}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestCreateOrder_BuyerHoldsAtMostMaxHolds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	var held []*domain.Order
+	for range testHolds {
+		o, err := f.app.CreateOrder.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, o)
+	}
+	_, err := f.app.CreateOrder.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)})
+	if !errors.Is(err, domain.ErrTooManyHolds) || apierr.Status(err) != http.StatusConflict {
+		t.Fatalf("order beyond the limit: %v, want 409 too_many_holds", err)
+	}
+	if _, err := f.app.CreateOrder.Handle(ctx, app.CreateOrder{BuyerID: "another-buyer", TicketID: f.listTicket(t)}); err != nil {
+		t.Fatalf("another buyer's order: %v", err)
+	}
+	// Each way a hold ends frees its slot.
+	ends := []func(o *domain.Order) error{
+		func(o *domain.Order) error {
+			_, err := f.app.CancelOrder.Handle(ctx, app.CancelOrder{UserID: buyer, OrderID: o.ID()})
+			return err
+		},
+		func(o *domain.Order) error { return f.app.ExpireOrder.Handle(ctx, o.ID()) },
+		func(o *domain.Order) error {
+			return f.app.RefuseOrder.Handle(ctx, o.ID(), domain.CancelReasonPriceChanged)
+		},
+		func(o *domain.Order) error {
+			if err := f.app.ConfirmReservation.Handle(ctx, o.ID(), o.Ticket().ID); err != nil {
+				return err
+			}
+			return f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa")
+		},
+	}
+	for i, end := range ends {
+		if err := end(held[i]); err != nil {
+			t.Fatalf("ending hold %d: %v", i, err)
+		}
+		if _, err := f.app.CreateOrder.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)}); err != nil {
+			t.Fatalf("order after ending hold %d: %v", i, err)
+		}
+	}
+}
+
+func TestCreateOrder_RateLimitedPerBuyer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	create := app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: time.Minute, MaxHolds: testHolds},
+		adapters.NewMemoryLimiter(adapters.Rate{Limit: 2, Period: time.Hour}), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for i := range 2 {
+		if _, err := create.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)}); err != nil {
+			t.Fatalf("order %d: %v", i, err)
+		}
+	}
+	_, err := create.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)})
+	if e, ok := apierr.As(err); !ok || e.Code != "rate_limited" || apierr.Status(err) != http.StatusTooManyRequests {
+		t.Fatalf("third order within the hour: %v, want 429 rate_limited", err)
+	}
+	if _, err := create.Handle(ctx, app.CreateOrder{BuyerID: "another-buyer", TicketID: f.listTicket(t)}); err != nil {
+		t.Fatalf("another buyer is limited on their own: %v", err)
+	}
+}
+
+func TestCompleteOrder_WaitsUntilTheTicketIsReserved(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.create(t, buyer)
+	if err := f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa"); !errors.Is(err, domain.ErrAwaitingReservation) {
+		t.Fatalf("payment before the reservation: %v, want ErrAwaitingReservation (retried)", err)
+	}
+	if err := f.app.ConfirmReservation.Handle(ctx, o.ID(), "ffffffffffffffffffffffff"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.orders.Get(ctx, o.ID()); got.Reserved() {
+		t.Fatal("a reservation of another ticket confirmed the order")
+	}
+	if err := f.app.ConfirmReservation.Handle(ctx, o.ID(), ticketID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.orders.Get(ctx, o.ID()); got.Status() != domain.StatusComplete || got.Version() != 1 {
+		t.Fatalf("order %s v%d, want complete v1 (the confirmation keeps the version)", got.Status(), got.Version())
+	}
+}
+
+func TestRefuseOrder_CancelsAnUnreservedOrderWithItsReason(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.create(t, buyer)
+	if err := f.app.RefuseOrder.Handle(ctx, o.ID(), domain.CancelReasonPriceChanged); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.orders.Get(ctx, o.ID())
+	if got.Status() != domain.StatusCancelled || got.CancelReason() != domain.CancelReasonPriceChanged {
+		t.Fatalf("refused order %s (%q), want cancelled (price_changed)", got.Status(), got.CancelReason())
+	}
+	if err := f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa"); err != nil {
+		t.Fatalf("a late payment of a refused order: %v, want it ignored (payments refunds it)", err)
+	}
+	if got, _ := f.orders.Get(ctx, o.ID()); got.Status() != domain.StatusCancelled {
+		t.Fatalf("late payment made the refused order %s", got.Status())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketing/ticketing/orders/domain"
+	"github.com/ticketing/ticketing/pkg/apierr"
 )
 
 // CreateOrder is a buyer's order of a ticket, as the client sent it.
@@ -19,27 +20,43 @@ type CreateOrderHandler struct {
 	orders  domain.Repository
 	tickets domain.TicketReplica
 	perms   Permissions
-	window  time.Duration
+	limits  OrderLimits
+	limiter Limiter
 	now     func() time.Time
 	logger  *slog.Logger
 }
 
+// OrderLimits bound what one buyer's orders may hold.
+type OrderLimits struct {
+	// Window is how long an order holds its ticket.
+	Window time.Duration
+	// MaxHolds is how many created (unpaid) orders a buyer may have at once.
+	MaxHolds int
+}
+
 // NewCreateOrderHandler returns the create-order use case; orders hold
-// their ticket for window.
-func NewCreateOrderHandler(orders domain.Repository, tickets domain.TicketReplica, perms Permissions, window time.Duration, logger *slog.Logger) CreateOrderHandler {
-	return CreateOrderHandler{orders: orders, tickets: tickets, perms: perms, window: window, now: time.Now, logger: logger}
+// their ticket for limits.Window, a buyer holds at most limits.MaxHolds,
+// and limiter paces each buyer's order creations.
+func NewCreateOrderHandler(orders domain.Repository, tickets domain.TicketReplica, perms Permissions, limits OrderLimits, limiter Limiter, logger *slog.Logger) CreateOrderHandler {
+	return CreateOrderHandler{orders: orders, tickets: tickets, perms: perms, limits: limits, limiter: limiter, now: time.Now, logger: logger}
 }
 
 // Handle creates the order. Order of writes: the order (with its
 // order.created event, and flagged "grants pending"), then its Keto tuples
 // in one call, then the flag is cleared. The unique active ticket id
 // decides between concurrent buyers: the loser's insert fails
-// (ErrTicketUnavailable) and writes nothing.
+// (ErrTicketUnavailable) and writes nothing; the unique hold slots decide
+// between one buyer's concurrent orders: beyond MaxHolds the insert fails
+// (ErrTooManyHolds). The limiter is asked first, so a buyer over the
+// rate is refused (429) before any work.
 //
 // If the tuples cannot be written the order is cancelled again (its
 // order.cancelled event follows) and the client gets the error, so that
 // retrying works; if even that fails, RepairGrants writes the tuples later.
 func (h CreateOrderHandler) Handle(ctx context.Context, cmd CreateOrder) (*domain.Order, error) {
+	if err := h.admit(ctx, cmd.BuyerID); err != nil {
+		return nil, err
+	}
 	ticketID, err := domain.ParseID("ticketId", cmd.TicketID)
 	if err != nil {
 		return nil, err
@@ -55,11 +72,11 @@ func (h CreateOrderHandler) Handle(ctx context.Context, cmd CreateOrder) (*domai
 	if !allowed {
 		return nil, domain.ErrOwnTicket
 	}
-	order, err := domain.NewOrder(h.orders.NextID(), cmd.BuyerID, ticket, h.now(), h.window)
+	order, err := domain.NewOrder(h.orders.NextID(), cmd.BuyerID, ticket, h.now(), h.limits.Window)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.orders.Add(ctx, order); err != nil {
+	if err := h.orders.Add(ctx, order, h.limits.MaxHolds); err != nil {
 		return nil, err
 	}
 	if err := h.perms.GrantOrder(ctx, order); err != nil {
@@ -82,4 +99,16 @@ func (h CreateOrderHandler) withdraw(ctx context.Context, order *domain.Order) {
 		h.logger.ErrorContext(ctx, "order without tuples not withdrawn; the repairer grants it",
 			slog.String("order_id", order.ID()), slog.String("error", err.Error()))
 	}
+}
+
+// admit asks the limiter whether the buyer may create one more order now.
+func (h CreateOrderHandler) admit(ctx context.Context, buyerID string) error {
+	allowed, retryAfter, err := h.limiter.Allow(ctx, buyerID)
+	switch {
+	case err != nil:
+		return apierr.Unavailable("the rate limiter", err)
+	case !allowed:
+		return rateLimited(retryAfter)
+	}
+	return nil
 }

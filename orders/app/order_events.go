@@ -43,10 +43,45 @@ func (h ExpireOrderHandler) Handle(ctx context.Context, orderID string) error {
 	return h.changer.change(ctx, "expire", orderID, func(o *domain.Order) bool { return o.Expire() })
 }
 
-// Handle completes a created order with paymentID. For an order that is
-// no longer created nothing changes: payments refunds a late payment.
+// Handle completes a created order with paymentID once its ticket is
+// reserved for it; before that it returns domain.ErrAwaitingReservation,
+// so the event is retried. For an order that is no longer created nothing
+// changes: payments refunds a late payment.
 func (h CompleteOrderHandler) Handle(ctx context.Context, orderID, paymentID string) error {
-	return h.changer.change(ctx, "complete", orderID, func(o *domain.Order) bool { return o.Complete(paymentID) })
+	return h.changer.changeOrFail(ctx, "complete", orderID, func(o *domain.Order) (bool, error) { return o.Complete(paymentID) })
+}
+
+// ConfirmReservationHandler records that the tickets service reserved an
+// order's ticket (a ticket event naming the order).
+type ConfirmReservationHandler struct{ changer orderChanger }
+
+// NewConfirmReservationHandler returns the confirmation use case.
+func NewConfirmReservationHandler(orders domain.Repository, logger *slog.Logger) ConfirmReservationHandler {
+	return ConfirmReservationHandler{orderChanger{orders: orders, logger: logger}}
+}
+
+// Handle confirms the order if it is created for ticketID and not yet
+// confirmed; anything else changes nothing.
+func (h ConfirmReservationHandler) Handle(ctx context.Context, orderID, ticketID string) error {
+	return h.changer.change(ctx, "confirm", orderID, func(o *domain.Order) bool {
+		return o.Ticket().ID == ticketID && o.ConfirmReservation()
+	})
+}
+
+// RefuseOrderHandler cancels an order the tickets service refused
+// (ticket.reservation_refused).
+type RefuseOrderHandler struct{ changer orderChanger }
+
+// NewRefuseOrderHandler returns the refusal use case.
+func NewRefuseOrderHandler(orders domain.Repository, logger *slog.Logger) RefuseOrderHandler {
+	return RefuseOrderHandler{orderChanger{orders: orders, logger: logger}}
+}
+
+// Handle cancels the order, created and unconfirmed, with reason; its
+// order.cancelled event frees the hold and has payments refund a payment
+// that succeeded meanwhile.
+func (h RefuseOrderHandler) Handle(ctx context.Context, orderID, reason string) error {
+	return h.changer.change(ctx, "refuse", orderID, func(o *domain.Order) bool { return o.Refuse(reason) })
 }
 
 // Handle marks a complete order refunded when paymentID is the payment
@@ -61,10 +96,15 @@ type orderChanger struct {
 }
 
 func (c orderChanger) change(ctx context.Context, what, orderID string, fn func(*domain.Order) bool) error {
+	return c.changeOrFail(ctx, what, orderID, func(o *domain.Order) (bool, error) { return fn(o), nil })
+}
+
+func (c orderChanger) changeOrFail(ctx context.Context, what, orderID string, fn func(*domain.Order) (bool, error)) error {
 	changed := false
 	o, err := c.orders.Update(ctx, orderID, func(o *domain.Order) (bool, error) {
-		changed = fn(o)
-		return changed, nil
+		var err error
+		changed, err = fn(o)
+		return changed, err
 	})
 	if errors.Is(err, domain.ErrOrderNotFound) {
 		c.logger.WarnContext(ctx, "event for an unknown order; ignored", slog.String("action", what), slog.String("order_id", orderID))

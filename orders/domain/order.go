@@ -5,7 +5,9 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +51,32 @@ type Order struct {
 	createdAt time.Time
 	paymentID string
 	version   int64
+	// reserved: the tickets service reserved the ticket for this order at
+	// its pinned price. Only a reserved order completes.
+	reserved bool
+	// cancelReason says why the system cancelled the order (a refusal).
+	cancelReason string
+	// holdSlot is which of its buyer's hold slots the order occupies
+	// while created (see HoldKey).
+	holdSlot int
 }
+
+// State is an order's whole stored state, for repositories.
+type State struct {
+	ID, BuyerID          string
+	Status               Status
+	Ticket               TicketSnapshot
+	ExpiresAt, CreatedAt time.Time
+	PaymentID            string
+	Version              int64
+	Reserved             bool
+	CancelReason         string
+	HoldSlot             int
+}
+
+// CancelReasonPriceChanged: the tickets service refused the order because
+// the seller changed the price (or currency) before the order reached it.
+const CancelReasonPriceChanged = "price_changed"
 
 // NewOrder is a new order with id by buyerID of ticket t, held from now
 // until now+window.
@@ -78,10 +105,20 @@ func NewOrder(id, buyerID string, t Ticket, now time.Time, window time.Duration)
 }
 
 // RestoreOrder rebuilds a stored order; only repositories call it.
-func RestoreOrder(id, buyerID string, status Status, ticket TicketSnapshot, expiresAt, createdAt time.Time, paymentID string, version int64) *Order {
+func RestoreOrder(s State) *Order {
 	return &Order{
-		id: id, buyerID: buyerID, status: status, ticket: ticket,
-		expiresAt: expiresAt.UTC(), createdAt: createdAt.UTC(), paymentID: paymentID, version: version,
+		id: s.ID, buyerID: s.BuyerID, status: s.Status, ticket: s.Ticket,
+		expiresAt: s.ExpiresAt.UTC(), createdAt: s.CreatedAt.UTC(), paymentID: s.PaymentID, version: s.Version,
+		reserved: s.Reserved, cancelReason: s.CancelReason, holdSlot: s.HoldSlot,
+	}
+}
+
+// State returns the order's whole state, for storing it.
+func (o *Order) State() State {
+	return State{
+		ID: o.id, BuyerID: o.buyerID, Status: o.status, Ticket: o.ticket,
+		ExpiresAt: o.expiresAt, CreatedAt: o.createdAt, PaymentID: o.paymentID, Version: o.version,
+		Reserved: o.reserved, CancelReason: o.cancelReason, HoldSlot: o.holdSlot,
 	}
 }
 
@@ -119,6 +156,51 @@ func (o *Order) ActiveTicketID() string {
 	return ""
 }
 
+// Reserved reports whether the tickets service reserved the ticket for
+// the order.
+func (o *Order) Reserved() bool { return o.reserved }
+
+// CancelReason says why the system cancelled the order; "" when the buyer
+// cancelled it or its hold window ended.
+func (o *Order) CancelReason() string { return o.cancelReason }
+
+// HoldKey is the buyer's hold slot the order occupies while it is
+// created ("<buyer>:<slot>"), else "". The store keeps it unique: a buyer
+// has MaxHolds slots, so at most that many created orders.
+func (o *Order) HoldKey() string {
+	if o.status != StatusCreated {
+		return ""
+	}
+	return o.buyerID + ":" + strconv.Itoa(o.holdSlot)
+}
+
+// UseHoldSlot makes a new order occupy the buyer's slot k (0 ≤ k); the
+// repository tries the slots until one is free.
+func (o *Order) UseHoldSlot(k int) { o.holdSlot = k }
+
+// ConfirmReservation records that the tickets service reserved the ticket
+// for the order. It changes only a created order not yet confirmed, and
+// keeps the version: it is bookkeeping, no other service needs an event.
+func (o *Order) ConfirmReservation() bool {
+	if o.status != StatusCreated || o.reserved {
+		return false
+	}
+	o.reserved = true
+	return true
+}
+
+// Refuse cancels a created order the tickets service refused to reserve
+// the ticket for, with the reason. An order that is no longer created, or
+// whose ticket was reserved for it, changes nothing.
+func (o *Order) Refuse(reason string) bool {
+	if o.status != StatusCreated || o.reserved {
+		return false
+	}
+	o.cancelReason = reason
+	o.change(StatusCancelled)
+	return true
+}
+
 // Cancel is the buyer's cancellation: created → cancelled. Cancelling a
 // cancelled order changes nothing (false); a complete or refunded order
 // cannot be cancelled.
@@ -145,15 +227,21 @@ func (o *Order) Expire() bool {
 }
 
 // Complete records the payment that paid the order: only a created order
-// completes. A payment for an order no longer active changes nothing here;
-// payments refunds it.
-func (o *Order) Complete(paymentID string) bool {
-	if o.status != StatusCreated || paymentID == "" {
-		return false
+// whose ticket was reserved for it completes. A payment for an order no
+// longer active changes nothing here; payments refunds it. A created order
+// not yet reserved is ErrAwaitingReservation: the payment is applied once
+// the tickets service has reserved the ticket, or refunded once it
+// refused it (the order is then cancelled).
+func (o *Order) Complete(paymentID string) (bool, error) {
+	switch {
+	case o.status != StatusCreated || paymentID == "":
+		return false, nil
+	case !o.reserved:
+		return false, fmt.Errorf("%w: order %s, payment %s", ErrAwaitingReservation, o.id, paymentID)
 	}
 	o.paymentID = paymentID
 	o.change(StatusComplete)
-	return true
+	return true, nil
 }
 
 // Refund records the refund of the payment that completed the order:

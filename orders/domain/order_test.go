@@ -29,9 +29,9 @@ func orderIn(t *testing.T, status domain.Status) *domain.Order {
 	case domain.StatusCancelled:
 		o.Expire()
 	case domain.StatusComplete:
-		o.Complete("aaaaaaaaaaaaaaaaaaaaaaaa")
+		_, _ = reserveAndComplete(o, "aaaaaaaaaaaaaaaaaaaaaaaa")
 	case domain.StatusRefunded:
-		o.Complete("aaaaaaaaaaaaaaaaaaaaaaaa")
+		_, _ = reserveAndComplete(o, "aaaaaaaaaaaaaaaaaaaaaaaa")
 		o.Refund("aaaaaaaaaaaaaaaaaaaaaaaa")
 	}
 	if o.Status() != status {
@@ -88,8 +88,16 @@ func TestOrder_Transitions(t *testing.T) {
 	type transition func(o *domain.Order) (bool, error)
 	cancel := func(o *domain.Order) (bool, error) { return o.Cancel() }
 	expire := func(o *domain.Order) (bool, error) { return o.Expire(), nil }
-	complete := func(p string) transition { return func(o *domain.Order) (bool, error) { return o.Complete(p), nil } }
+	complete := func(p string) transition {
+		return func(o *domain.Order) (bool, error) { return reserveAndComplete(o, p) }
+	}
 	refund := func(p string) transition { return func(o *domain.Order) (bool, error) { return o.Refund(p), nil } }
+	completeUnreserved := func(o *domain.Order) (bool, error) { return o.Complete(payment) }
+	refuse := func(o *domain.Order) (bool, error) { return o.Refuse(domain.CancelReasonPriceChanged), nil }
+	reserveThenRefuse := func(o *domain.Order) (bool, error) {
+		o.ConfirmReservation()
+		return o.Refuse(domain.CancelReasonPriceChanged), nil
+	}
 
 	tests := []struct {
 		name        string
@@ -114,6 +122,13 @@ func TestOrder_Transitions(t *testing.T) {
 		{"late payment of a cancelled order changes nothing", domain.StatusCancelled, complete(payment), false, nil, domain.StatusCancelled},
 		{"second payment of a complete order changes nothing", domain.StatusComplete, complete(otherPayment), false, nil, domain.StatusComplete},
 		{"payment of a refunded order changes nothing", domain.StatusRefunded, complete(payment), false, nil, domain.StatusRefunded},
+
+		{"payment of an order whose ticket is not reserved yet waits", domain.StatusCreated, completeUnreserved, false, domain.ErrAwaitingReservation, domain.StatusCreated},
+
+		{"refusal cancels an unreserved created order", domain.StatusCreated, refuse, true, nil, domain.StatusCancelled},
+		{"refusal of a reserved order changes nothing", domain.StatusCreated, reserveThenRefuse, false, nil, domain.StatusCreated},
+		{"refusal of a cancelled order changes nothing", domain.StatusCancelled, refuse, false, nil, domain.StatusCancelled},
+		{"refusal of a complete order changes nothing", domain.StatusComplete, refuse, false, nil, domain.StatusComplete},
 
 		{"refund of the paying payment refunds a complete order", domain.StatusComplete, refund(payment), true, nil, domain.StatusRefunded},
 		{"refund of another payment changes nothing", domain.StatusComplete, refund(otherPayment), false, nil, domain.StatusComplete},
@@ -186,3 +201,53 @@ func TestParseID_NamesTheFieldOfAMalformedID(t *testing.T) {
 		t.Errorf("upper-case hex: %q, %v", id, err)
 	}
 }
+
+// reserveAndComplete completes o as the events do: the ticket's
+// reservation confirmed first, then the payment.
+func reserveAndComplete(o *domain.Order, paymentID string) (bool, error) {
+	o.ConfirmReservation()
+	return o.Complete(paymentID)
+}
+
+func TestOrder_ConfirmReservationIsBookkeeping(t *testing.T) {
+	t.Parallel()
+	o := orderIn(t, domain.StatusCreated)
+	if !o.ConfirmReservation() || !o.Reserved() || o.Version() != 0 {
+		t.Fatalf("first confirmation: reserved %v at version %d, want reserved at version 0", o.Reserved(), o.Version())
+	}
+	if o.ConfirmReservation() {
+		t.Fatal("confirming twice reported a change")
+	}
+	if orderIn(t, domain.StatusCancelled).ConfirmReservation() {
+		t.Fatal("a cancelled order was confirmed")
+	}
+}
+
+func TestOrder_RefusalSaysWhy(t *testing.T) {
+	t.Parallel()
+	o := orderIn(t, domain.StatusCreated)
+	o.Refuse(domain.CancelReasonPriceChanged)
+	if o.Status() != domain.StatusCancelled || o.CancelReason() != domain.CancelReasonPriceChanged || o.Version() != 1 {
+		t.Fatalf("refused order %s (%q) v%d, want cancelled (price_changed) v1", o.Status(), o.CancelReason(), o.Version())
+	}
+	if c := orderIn(t, domain.StatusCreated); !must(c.Cancel()) || c.CancelReason() != "" {
+		t.Fatalf("a buyer's cancellation has reason %q, want none", c.CancelReason())
+	}
+}
+
+func TestOrder_HoldKeyOnlyWhileCreated(t *testing.T) {
+	t.Parallel()
+	for _, status := range []domain.Status{domain.StatusCreated, domain.StatusCancelled, domain.StatusComplete, domain.StatusRefunded} {
+		o := orderIn(t, status)
+		o.UseHoldSlot(3)
+		want := ""
+		if status == domain.StatusCreated {
+			want = "buyer-1:3"
+		}
+		if got := o.HoldKey(); got != want {
+			t.Errorf("%s order: HoldKey() = %q, want %q", status, got, want)
+		}
+	}
+}
+
+func must(changed bool, err error) bool { return changed && err == nil }

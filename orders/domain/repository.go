@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ticketing/ticketing/pkg/apierr"
@@ -14,10 +15,13 @@ type Repository interface {
 	// NextID returns a new order id: 24 hex digits, rising with time, so
 	// that newest first is by id.
 	NextID() string
-	// Add stores a new order with its grants pending (see GrantsDone). It
-	// fails with ErrTicketUnavailable when another active order holds the
-	// ticket.
-	Add(ctx context.Context, o *Order) error
+	// Add stores a new order with its grants pending (see GrantsDone),
+	// occupying the first free one of its buyer's maxHolds hold slots
+	// (Order.HoldKey, unique in the store). It fails with
+	// ErrTicketUnavailable when another active order holds the ticket, and
+	// with ErrTooManyHolds when every slot is taken; either way it writes
+	// nothing.
+	Add(ctx context.Context, o *Order, maxHolds int) error
 	// Get returns the order with id, or ErrOrderNotFound.
 	Get(ctx context.Context, id string) (*Order, error)
 	// Update applies change to the stored order and stores the result when
@@ -70,4 +74,10 @@ var (
 	ErrTicketUnavailable   = apierr.Conflict("ticket_unavailable", "the ticket is reserved or sold")
 	ErrOrderNotCancellable = apierr.Conflict("order_not_cancellable", "a complete or refunded order cannot be cancelled")
 	ErrNotOrderOwner       = apierr.Forbidden("not_order_owner", "only the buyer may cancel an order")
+	ErrTooManyHolds        = apierr.Conflict("too_many_holds", "you hold as many unpaid orders as allowed: pay for or cancel one first")
 )
+
+// ErrAwaitingReservation: a payment arrived for an order whose ticket the
+// tickets service has not reserved yet; the event is retried (see
+// Order.Complete).
+var ErrAwaitingReservation = errors.New("order: the ticket is not reserved for the order yet")

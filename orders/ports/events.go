@@ -40,6 +40,7 @@ var _ EventRouter = (*events.Consumer)(nil)
 func (h EventHandlers) Register(c EventRouter) {
 	c.Handle(events.TicketCreated, correlated(h.applyTicket))
 	c.Handle(events.TicketUpdated, correlated(h.applyTicket))
+	c.Handle(events.TicketReservationRefused, correlated(h.refuseOrder))
 	c.Handle(events.ExpirationCompleted, correlated(h.expireOrder))
 	c.Handle(events.PaymentSucceeded, correlated(h.completeOrder))
 	c.Handle(events.PaymentRefunded, correlated(h.refundOrder))
@@ -57,10 +58,19 @@ func correlated(h events.Handler) events.Handler {
 	}
 }
 
+// applyTicket keeps the replica, and confirms the order a ticket event
+// names as holding the ticket: the tickets service reserved it for that
+// order at the order's price (confirmed even when the replica already
+// holds a newer version, since every such event names its order).
 func (h EventHandlers) applyTicket(ctx context.Context, e events.Envelope) error {
 	t, err := events.DecodeData[events.Ticket](e)
 	if err != nil {
 		return err
+	}
+	if t.OrderID != "" {
+		if err := h.app.ConfirmReservation.Handle(ctx, t.OrderID, t.ID); err != nil {
+			return err
+		}
 	}
 	applied, err := h.app.ApplyTicket.Handle(ctx, domain.Ticket{
 		ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency,
@@ -72,6 +82,19 @@ func (h EventHandlers) applyTicket(ctx context.Context, e events.Envelope) error
 	}
 	return err
 }
+
+// refuseOrder cancels the order the tickets service refused to reserve
+// a ticket for.
+func (h EventHandlers) refuseOrder(ctx context.Context, e events.Envelope) error {
+	r, err := events.DecodeData[events.ReservationRefusal](e)
+	if err != nil {
+		return err
+	}
+	return h.app.RefuseOrder.Handle(ctx, r.OrderID, cancelReasons[r.Reason])
+}
+
+// cancelReasons spells the events' refusal reasons as the domain does.
+var cancelReasons = map[string]string{events.RefusalPriceChanged: domain.CancelReasonPriceChanged}
 
 func (h EventHandlers) expireOrder(ctx context.Context, e events.Envelope) error {
 	x, err := events.DecodeData[events.Expiration](e)

@@ -32,10 +32,12 @@ func newEventFixture(t *testing.T) eventFixture {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f := eventFixture{routes: router{}, orders: adapters.NewMemoryOrderRepository(), tickets: adapters.NewMemoryTicketReplica()}
 	application := app.Application{
-		ApplyTicket:   app.NewApplyTicketHandler(f.tickets),
-		ExpireOrder:   app.NewExpireOrderHandler(f.orders, logger),
-		CompleteOrder: app.NewCompleteOrderHandler(f.orders, logger),
-		RefundOrder:   app.NewRefundOrderHandler(f.orders, logger),
+		ApplyTicket:        app.NewApplyTicketHandler(f.tickets),
+		ExpireOrder:        app.NewExpireOrderHandler(f.orders, logger),
+		CompleteOrder:      app.NewCompleteOrderHandler(f.orders, logger),
+		RefundOrder:        app.NewRefundOrderHandler(f.orders, logger),
+		ConfirmReservation: app.NewConfirmReservationHandler(f.orders, logger),
+		RefuseOrder:        app.NewRefuseOrderHandler(f.orders, logger),
 	}
 	ports.NewEventHandlers(application, logger).Register(f.routes)
 	return f
@@ -58,15 +60,15 @@ func TestEventHandlers_BindEveryEventOrdersConsumes(t *testing.T) {
 	t.Parallel()
 	f := newEventFixture(t)
 	for _, n := range []events.Name{
-		events.TicketCreated, events.TicketUpdated, events.ExpirationCompleted,
+		events.TicketCreated, events.TicketUpdated, events.TicketReservationRefused, events.ExpirationCompleted,
 		events.PaymentSucceeded, events.PaymentFailed, events.PaymentRefunded,
 	} {
 		if _, ok := f.routes[n]; !ok {
 			t.Errorf("%s is not bound", n)
 		}
 	}
-	if len(f.routes) != 6 {
-		t.Errorf("%d events bound, want 6", len(f.routes))
+	if len(f.routes) != 7 {
+		t.Errorf("%d events bound, want 7", len(f.routes))
 	}
 }
 
@@ -86,7 +88,7 @@ func TestEventHandlers_DriveTheReplicaAndTheOrders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.orders.Add(ctx, o); err != nil {
+	if err := f.orders.Add(ctx, o, testHolds); err != nil {
 		t.Fatal(err)
 	}
 	pay := events.Payment{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", OrderID: o.ID(), UserID: buyer, Amount: 2500, Currency: "eur", Status: "succeeded", Version: 1}
@@ -95,6 +97,15 @@ func TestEventHandlers_DriveTheReplicaAndTheOrders(t *testing.T) {
 	}
 	if got, _ := f.orders.Get(ctx, o.ID()); got.Status() != domain.StatusCreated {
 		t.Fatalf("a failed payment changed the order to %s", got.Status())
+	}
+	if err := f.deliver(t, events.PaymentSucceeded, pay); !errors.Is(err, domain.ErrAwaitingReservation) {
+		t.Fatalf("payment.succeeded before the ticket was reserved: %v, want ErrAwaitingReservation (retried)", err)
+	}
+	// The tickets service reserves the ticket for the order: its event
+	// names the order, which is then confirmed and may complete.
+	tk.Status, tk.OrderID, tk.Version = "reserved", o.ID(), 3
+	if err := f.deliver(t, events.TicketUpdated, tk); err != nil {
+		t.Fatal(err)
 	}
 	if err := f.deliver(t, events.PaymentSucceeded, pay); err != nil {
 		t.Fatal(err)
@@ -127,5 +138,34 @@ func TestEventHandlers_MalformedDataIsDeadLetteredAtOnce(t *testing.T) {
 		if err := f.deliver(t, name, data); !errors.Is(err, events.ErrMalformed) {
 			t.Errorf("%s with malformed data: %v, want ErrMalformed", name, err)
 		}
+	}
+}
+
+func TestEventHandlers_ARefusedReservationCancelsTheOrder(t *testing.T) {
+	t.Parallel()
+	f := newEventFixture(t)
+	ctx := context.Background()
+	tk := events.Ticket{ID: ticketID, Title: "Concert", Price: 2500, Currency: "eur", UserID: seller, Status: "available", Version: 0}
+	if err := f.deliver(t, events.TicketCreated, tk); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := f.tickets.Get(ctx, ticketID)
+	o, err := domain.NewOrder(f.orders.NextID(), buyer, stored, time.Now(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.orders.Add(ctx, o, testHolds); err != nil {
+		t.Fatal(err)
+	}
+	tk.Price, tk.Version = 3000, 1
+	refusal := events.ReservationRefusal{OrderID: o.ID(), OrderVersion: 0, Ticket: tk, Reason: events.RefusalPriceChanged}
+	for range 2 { // a redelivery changes nothing
+		if err := f.deliver(t, events.TicketReservationRefused, refusal); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := f.orders.Get(ctx, o.ID())
+	if got.Status() != domain.StatusCancelled || got.CancelReason() != domain.CancelReasonPriceChanged || got.Version() != 1 {
+		t.Fatalf("refused order %s (%q) v%d, want cancelled (price_changed) v1", got.Status(), got.CancelReason(), got.Version())
 	}
 }

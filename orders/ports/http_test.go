@@ -56,7 +56,7 @@ func newServer(t *testing.T) server {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	orders, tickets, perms := adapters.NewMemoryOrderRepository(), adapters.NewMemoryTicketReplica(), apptest.NewPermissions()
 	application := app.Application{
-		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms, 15*time.Minute, logger),
+		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, unlimited{}, logger),
 		CancelOrder: app.NewCancelOrderHandler(orders, perms),
 		GetOrder:    app.NewGetOrderHandler(orders, perms),
 		ListOrders:  app.NewListOrdersHandler(orders),
@@ -205,7 +205,7 @@ func TestCancelOrder_TwiceIsHarmlessAndCompleteIsAConflict(t *testing.T) {
 	}
 	paid := s.order(t, "buyer-2")
 	if _, err := s.orders.Update(context.Background(), paid.ID, func(o *domain.Order) (bool, error) {
-		return o.Complete("aaaaaaaaaaaaaaaaaaaaaaaa"), nil
+		return reserveAndComplete(o, "aaaaaaaaaaaaaaaaaaaaaaaa")
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -324,3 +324,19 @@ func TestOpenAPI_DocumentsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// reserveAndComplete completes o as the events do: the ticket's
+// reservation confirmed first, then the payment.
+func reserveAndComplete(o *domain.Order, paymentID string) (bool, error) {
+	o.ConfirmReservation()
+	return o.Complete(paymentID)
+}
+
+// testHolds is the hold limit of the tests' buyers.
+const testHolds = 5
+
+// unlimited is a limiter that admits everything: the port's tests are not
+// about pacing.
+type unlimited struct{}
+
+func (unlimited) Allow(context.Context, string) (bool, time.Duration, error) { return true, 0, nil }

@@ -40,6 +40,11 @@ type Config struct {
 	CursorSecret  string `env:"CURSOR_SECRET,required" validate:"min=16,secret"`
 	// OrderExpirationWindow is how long an order holds its ticket.
 	OrderExpirationWindow time.Duration `env:"ORDER_EXPIRATION_WINDOW" default:"15m" validate:"min=1s"`
+	// MaxHoldsPerBuyer is how many created (unpaid) orders one buyer may
+	// hold at once, so that nobody can hoard a sale's inventory.
+	MaxHoldsPerBuyer int `env:"ORDER_MAX_HOLDS_PER_BUYER" default:"5" validate:"min=1"`
+	// CreateRate paces each buyer's order creations ("LIMIT/PERIOD").
+	CreateRate adapters.Rate `env:"ORDER_CREATE_RATE" default:"10/1m"`
 }
 
 const (
@@ -115,15 +120,19 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 	}
 
 	application := app.Application{
-		CreateOrder:   app.NewCreateOrderHandler(orders, tickets, perms, cfg.OrderExpirationWindow, logger),
-		CancelOrder:   app.NewCancelOrderHandler(orders, perms),
-		GetOrder:      app.NewGetOrderHandler(orders, perms),
-		ListOrders:    app.NewListOrdersHandler(orders),
-		ApplyTicket:   app.NewApplyTicketHandler(tickets),
-		ExpireOrder:   app.NewExpireOrderHandler(orders, logger),
-		CompleteOrder: app.NewCompleteOrderHandler(orders, logger),
-		RefundOrder:   app.NewRefundOrderHandler(orders, logger),
-		RepairGrants:  app.NewRepairGrantsHandler(orders, perms, logger),
+		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms,
+			app.OrderLimits{Window: cfg.OrderExpirationWindow, MaxHolds: cfg.MaxHoldsPerBuyer},
+			adapters.NewMemoryLimiter(cfg.CreateRate), logger),
+		CancelOrder:        app.NewCancelOrderHandler(orders, perms),
+		GetOrder:           app.NewGetOrderHandler(orders, perms),
+		ListOrders:         app.NewListOrdersHandler(orders),
+		ApplyTicket:        app.NewApplyTicketHandler(tickets),
+		ConfirmReservation: app.NewConfirmReservationHandler(orders, logger),
+		RefuseOrder:        app.NewRefuseOrderHandler(orders, logger),
+		ExpireOrder:        app.NewExpireOrderHandler(orders, logger),
+		CompleteOrder:      app.NewCompleteOrderHandler(orders, logger),
+		RefundOrder:        app.NewRefundOrderHandler(orders, logger),
+		RepairGrants:       app.NewRepairGrantsHandler(orders, perms, logger),
 	}
 	s.repairer = application.RepairGrants
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ticketing/ticketing/orders/adapters"
 	"github.com/ticketing/ticketing/orders/service"
 	"github.com/ticketing/ticketing/pkg/config"
 	"github.com/ticketing/ticketing/pkg/httpserver"
@@ -41,6 +42,8 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		CursorSecret:  cursorSecret,
 
 		OrderExpirationWindow: 15 * time.Minute,
+		MaxHoldsPerBuyer:      5,
+		CreateRate:            adapters.Rate{Limit: 10, Period: time.Minute},
 	}
 	tests := []struct {
 		name    string
@@ -51,10 +54,14 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 	}{
 		{name: "defaults", want: func(c service.Config) service.Config { return c }},
 		{
-			name:  "everything set",
-			extra: map[string]string{"HTTP_ADDR": "127.0.0.1:4003", "MONGO_DATABASE": "orders_e2e", "ORDER_EXPIRATION_WINDOW": "12s", "LOG_LEVEL": "debug"},
+			name: "everything set",
+			extra: map[string]string{
+				"HTTP_ADDR": "127.0.0.1:4003", "MONGO_DATABASE": "orders_e2e", "ORDER_EXPIRATION_WINDOW": "12s", "LOG_LEVEL": "debug",
+				"ORDER_MAX_HOLDS_PER_BUYER": "40", "ORDER_CREATE_RATE": "30/1s",
+			},
 			want: func(c service.Config) service.Config {
 				c.HTTP.Addr, c.MongoDatabase, c.OrderExpirationWindow, c.Log.Level = "127.0.0.1:4003", "orders_e2e", 12*time.Second, slog.LevelDebug
+				c.MaxHoldsPerBuyer, c.CreateRate = 40, adapters.Rate{Limit: 30, Period: time.Second}
 				return c
 			},
 		},
@@ -63,6 +70,9 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		{name: "cursor secret missing", drop: "CURSOR_SECRET", wantErr: "config: CURSOR_SECRET: required but not set"},
 		{name: "window not a duration", extra: map[string]string{"ORDER_EXPIRATION_WINDOW": "soon"}, wantErr: "config: ORDER_EXPIRATION_WINDOW"},
 		{name: "window too short", extra: map[string]string{"ORDER_EXPIRATION_WINDOW": "10ms"}, wantErr: "config: ORDER_EXPIRATION_WINDOW"},
+		{name: "no holds allowed", extra: map[string]string{"ORDER_MAX_HOLDS_PER_BUYER": "0"}, wantErr: "config: ORDER_MAX_HOLDS_PER_BUYER"},
+		{name: "rate without period", extra: map[string]string{"ORDER_CREATE_RATE": "10"}, wantErr: "config: ORDER_CREATE_RATE"},
+		{name: "rate of nothing", extra: map[string]string{"ORDER_CREATE_RATE": "0/1m"}, wantErr: "config: ORDER_CREATE_RATE"},
 		{name: "broker missing", drop: "RABBITMQ_URL", wantErr: "config: RABBITMQ_URL: required but not set"},
 		{name: "keto missing", drop: "KETO_WRITE_URL", wantErr: "config: KETO_WRITE_URL: required but not set"},
 	}

@@ -30,6 +30,7 @@ type storedDocument struct {
 	OrderID       *string           `bson:"orderId"`
 	Version       int64             `bson:"version"`
 	SeenOrders    map[string]int64  `bson:"seenOrders"`
+	SeenFloor     string            `bson:"seenOrdersFloor"`
 	GrantsPending *bool             `bson:"grantsPending"`
 	OutboxPending bool              `bson:"outboxPending"`
 	Outbox        []events.Envelope `bson:"outbox"`
@@ -151,10 +152,12 @@ func TestMongoRepository_ConcurrentOrderEventsEndConsistent(t *testing.T) {
 	r, db := newMongoRepository(t)
 	ctx := context.Background()
 	ticket := add(t, r, alice, "Contended")[0]
-	// 20 orders, each applying created then cancelled from its own
-	// goroutine; a created event waits (retries) while another order
-	// holds the ticket, as the consumer would.
-	const orders = 20
+	// As many orders as a ticket remembers, each applying created then
+	// cancelled from its own goroutine; a created event waits (retries)
+	// while another order holds the ticket, as the consumer would. (Beyond
+	// domain.MaxSeenOrders the oldest ids are forgotten and a late event
+	// of one counts as seen: TestApplyOrder_RemembersABoundedNumberOfOrders.)
+	const orders = domain.MaxSeenOrders
 	var wg sync.WaitGroup
 	for i := range orders {
 		wg.Add(1)
@@ -212,5 +215,59 @@ func TestMongoRepository_ConcurrentOrderEventsEndConsistent(t *testing.T) {
 		if v != 1 {
 			t.Fatalf("seen orders %s: %s at %d, want 1", raw, order, v)
 		}
+	}
+}
+
+func TestMongoRepository_ARefusedOrderIsPublishedWithTheTicketUnchanged(t *testing.T) {
+	t.Parallel()
+	r, db := newMongoRepository(t)
+	ctx := context.Background()
+	ticket := add(t, r, alice, "Jazz Night")[0]
+	const order = "65f0000000000000000000aa"
+	if _, err := r.Update(ctx, ticket.ID(), func(tk *domain.Ticket) error {
+		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCreated, OrderID: order, Price: 2000, Currency: "eur"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d := readDocument(t, db, ticket.ID())
+	if d.Status != "available" || d.Version != 0 || d.SeenOrders[order] != 0 || len(d.Outbox) != 2 {
+		t.Fatalf("after a refusal: %+v; want available at version 0, the order seen, two events", d)
+	}
+	e := d.Outbox[1]
+	got, err := events.DecodeData[events.ReservationRefusal](e)
+	want := events.ReservationRefusal{
+		OrderID: order, OrderVersion: 0, Reason: events.RefusalPriceChanged,
+		Ticket: events.Ticket{ID: ticket.ID(), Title: "Jazz Night", Price: 2500, Currency: "eur", UserID: alice, Status: "available", Version: 0},
+	}
+	if e.Type != events.TicketReservationRefused || err != nil || got != want {
+		t.Fatalf("outbox event %s %+v (%v), want %s %+v", e.Type, got, err, events.TicketReservationRefused, want)
+	}
+}
+
+func TestMongoRepository_TheSeenOrdersFloorRoundTrips(t *testing.T) {
+	t.Parallel()
+	r, db := newMongoRepository(t)
+	ctx := context.Background()
+	ticket := add(t, r, alice, "Jazz Night")[0]
+	for i := range domain.MaxSeenOrders + 2 {
+		order := fmt.Sprintf("65f0000000000000000001%02x", i)
+		if _, err := r.Update(ctx, ticket.ID(), func(tk *domain.Ticket) error {
+			return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCancelled, OrderID: order, OrderVersion: 1, Price: 2500, Currency: "eur"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := readDocument(t, db, ticket.ID())
+	if len(d.SeenOrders) != domain.MaxSeenOrders || d.SeenFloor != "65f000000000000000000101" {
+		t.Fatalf("stored %d seen orders, floor %q; want %d and the second order's id", len(d.SeenOrders), d.SeenFloor, domain.MaxSeenOrders)
+	}
+	// The forgotten first order's late creation is still a duplicate.
+	if _, err := r.Update(ctx, ticket.ID(), func(tk *domain.Ticket) error {
+		return tk.ApplyOrder(domain.OrderEvent{Kind: domain.OrderCreated, OrderID: "65f000000000000000000100", Price: 2500, Currency: "eur"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if d := readDocument(t, db, ticket.ID()); d.Status != "available" || d.Version != 0 {
+		t.Fatalf("a forgotten order's event changed the ticket: %s v%d", d.Status, d.Version)
 	}
 }

@@ -47,7 +47,7 @@ func newFixture() fixture {
 		app: app.Application{
 			CreateTicket: app.NewCreateTicketHandler(tickets, permissions, adapters.NewTicketID, discard),
 			EditTicket:   app.NewEditTicketHandler(tickets, permissions),
-			GetTicket:    app.NewGetTicketHandler(tickets),
+			GetTicket:    app.NewGetTicketHandler(tickets, permissions),
 			ListTickets:  app.NewListTicketsHandler(tickets),
 			ApplyOrder:   app.NewApplyOrderHandler(tickets, discard),
 			RepairGrants: app.NewRepairGrantsHandler(tickets, permissions, 30*time.Second, discard),
@@ -209,7 +209,8 @@ func TestApplyOrder(t *testing.T) {
 	if err := f.app.ApplyOrder.Handle(ctx, unknown); err != nil {
 		t.Fatalf("an event for an unknown ticket: %v, want it acknowledged", err)
 	}
-	got, _ := f.app.GetTicket.Handle(ctx, ticket.ID())
+	view, _ := f.app.GetTicket.Handle(ctx, app.GetTicket{TicketID: ticket.ID()})
+	got := view.Ticket
 	if got.Status() != domain.StatusReserved || got.OrderID() != orderA || got.Version() != 1 {
 		t.Errorf("ticket %+v, want reserved for A at version 1", got.Snapshot())
 	}

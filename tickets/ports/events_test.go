@@ -8,6 +8,7 @@ import (
 
 	"github.com/ticketing/ticketing/pkg/events"
 	"github.com/ticketing/ticketing/tickets/adapters"
+	"github.com/ticketing/ticketing/tickets/app"
 	"github.com/ticketing/ticketing/tickets/domain"
 	"github.com/ticketing/ticketing/tickets/ports"
 )
@@ -46,10 +47,11 @@ func TestEventHandlers_ApplyOrderEventsToTheirTicket(t *testing.T) {
 	ticket := s.create(t, alice, "Jazz Night")
 	const orderA, orderB = "65f0000000000000000000aa", "65f0000000000000000000bb"
 	state := func() (string, string, int64) {
-		got, err := s.app.GetTicket.Handle(ctx, ticket.ID)
+		view, err := s.app.GetTicket.Handle(ctx, app.GetTicket{TicketID: ticket.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
+		got := view.Ticket
 		return string(got.Status()), got.OrderID(), got.Version()
 	}
 

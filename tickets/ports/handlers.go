@@ -61,12 +61,17 @@ func (h HTTPServer) createTicket(c *gin.Context) {
 }
 
 func (h HTTPServer) getTicket(c *gin.Context) {
-	t, err := h.app.GetTicket.Handle(c.Request.Context(), c.Param("id"))
+	viewer, _ := session.IdentityFrom(c.Request.Context()) // anonymous: no id
+	view, err := h.app.GetTicket.Handle(c.Request.Context(), app.GetTicket{TicketID: c.Param("id"), ViewerID: viewer.ID})
 	if err != nil {
 		httpserver.WriteError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ticketBody(t))
+	body := ticketBody(view.Ticket)
+	if !view.ShowsOrder {
+		body = publicBody(body)
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (h HTTPServer) editTicket(c *gin.Context) {
@@ -84,6 +89,13 @@ func (h HTTPServer) editTicket(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, ticketBody(t))
+}
+
+// publicBody is a ticket as anyone but its seller and admins sees it: the
+// order holding it is the buyer's private data.
+func publicBody(b ticketResponse) ticketResponse {
+	b.OrderID = ""
+	return b
 }
 
 func ticketBody(t *domain.Ticket) ticketResponse {

@@ -44,7 +44,7 @@ func (h HTTPServer) Register(r gin.IRouter) {
 	tickets.POST("", h.sessions.Require(), h.createTicket)
 	tickets.GET("", h.sessions.Optional(), h.listTickets)
 	tickets.GET("/openapi.json", openAPI)
-	tickets.GET("/:id", h.getTicket)
+	tickets.GET("/:id", h.sessions.Optional(), h.getTicket)
 	tickets.PATCH("/:id", h.sessions.Require(), h.editTicket)
 }
 

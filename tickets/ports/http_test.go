@@ -67,7 +67,7 @@ func newServer(t *testing.T) server {
 	application := app.Application{
 		CreateTicket: app.NewCreateTicketHandler(tickets, permissions, adapters.NewTicketID, discard),
 		EditTicket:   app.NewEditTicketHandler(tickets, permissions),
-		GetTicket:    app.NewGetTicketHandler(tickets),
+		GetTicket:    app.NewGetTicketHandler(tickets, permissions),
 		ListTickets:  app.NewListTicketsHandler(tickets),
 		ApplyOrder:   app.NewApplyOrderHandler(tickets, discard),
 		RepairGrants: app.NewRepairGrantsHandler(tickets, permissions, 30*time.Second, discard),

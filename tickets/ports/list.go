@@ -46,7 +46,12 @@ func (h HTTPServer) listTickets(c *gin.Context) {
 	}
 	body := listResponse{Items: make([]ticketResponse, len(page.Tickets))}
 	for i, t := range page.Tickets {
+		// The caller's own tickets show their orders; the public list
+		// (available tickets) never does.
 		body.Items[i] = ticketBody(t)
+		if q.sellerID == "" {
+			body.Items[i] = publicBody(body.Items[i])
+		}
 	}
 	if page.More {
 		last := page.Tickets[len(page.Tickets)-1].ID()

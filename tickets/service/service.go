@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (svc *Service, er
 	s.app = app.Application{
 		CreateTicket: app.NewCreateTicketHandler(tickets, permissions, adapters.NewTicketID, logger),
 		EditTicket:   app.NewEditTicketHandler(tickets, permissions),
-		GetTicket:    app.NewGetTicketHandler(tickets),
+		GetTicket:    app.NewGetTicketHandler(tickets, permissions),
 		ListTickets:  app.NewListTicketsHandler(tickets),
 		ApplyOrder:   app.NewApplyOrderHandler(tickets, logger),
 		RepairGrants: app.NewRepairGrantsHandler(tickets, permissions, repairGrace, logger),
