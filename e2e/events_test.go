@@ -307,10 +307,14 @@ func TestEvents_BrokerRestartMidBurstLosesNoConfirmedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seller, buyer := signUp(t, "seller"), signUp(t, "buyer")
+	// The orders keep their holds, so they are spread over buyers who each
+	// stay within ORDER_MAX_HOLDS_PER_BUYER (5 on the test stack).
+	seller, buyers := signUp(t, "seller"), signUpMany(t, "buyer", n/4)
 	ids := make([]string, n)
+	buyerOf := map[string]user{}
 	for i := range ids {
 		ids[i] = createTicket(t, seller, uniqueTitle(fmt.Sprintf("Burst %d", i)), 100).ID
+		buyerOf[ids[i]] = buyers[i%len(buyers)]
 	}
 	waitReplica(t, ids...)
 
@@ -340,7 +344,7 @@ func TestEvents_BrokerRestartMidBurstLosesNoConfirmedEvent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for id := range next {
-				resp := do(t, request{Method: "POST", Path: "/api/orders", Token: buyer.Token, Body: map[string]string{"ticketId": id}})
+				resp := do(t, request{Method: "POST", Path: "/api/orders", Token: buyerOf[id].Token, Body: map[string]string{"ticketId": id}})
 				if resp.Status != http.StatusCreated {
 					t.Errorf("order of %s during the burst: %d %s", id, resp.Status, resp.Body)
 					continue

@@ -95,22 +95,26 @@ type burst struct {
 	restoredAt time.Time
 }
 
-// burstUsers signs up the seller and buyers shared by a test's bursts.
-func burstUsers(t *testing.T, prefix string) (seller user, buyers []user) {
+// burstBuyers is how many buyers share a burst's purchases, signed up for
+// each burst: enough that none holds more unpaid orders than
+// ORDER_MAX_HOLDS_PER_BUYER allows (5 on the test stack) even when none of
+// the burst's payments has completed, and fresh ones for each burst, since
+// a quarter of the purchases keep holding their ticket.
+const burstBuyers = 8
+
+// burstSeller signs up the seller shared by a test's bursts.
+func burstSeller(t *testing.T, prefix string) user {
 	t.Helper()
-	seller = signUp(t, prefix+"-seller")
-	for i := range 4 {
-		buyers = append(buyers, signUp(t, fmt.Sprintf("%s-buyer%d", prefix, i)))
-	}
-	return seller, buyers
+	return signUp(t, prefix+"-seller")
 }
 
 // newBurst lists burstSize tickets for sale, waits until the orders service
-// knows them, and assigns each to a buyer. Three purchases in four are
+// knows them, signs up burstBuyers buyers and assigns each ticket to one. Three purchases in four are
 // paid; the others keep holding their ticket (so that the expiration
 // service has timeouts to keep).
-func newBurst(t *testing.T, seller user, buyers []user) *burst {
+func newBurst(t *testing.T, seller user) *burst {
 	t.Helper()
+	buyers := signUpMany(t, "burst-buyer", burstBuyers)
 	b := &burst{t: t, secret: webhookSecret(t), active: map[int64]call{}, down: make(chan struct{})}
 	publish(t) // opens the broker connection readyMessages uses
 	tickets := make([]ticketJSON, burstSize)
@@ -790,7 +794,7 @@ func (b *burst) failuresSince(service string) int {
 // buyer (the retry is a 409), gets its Keto tuples from the repairer and is
 // paid; everything reconciles.
 func TestFaults_KillMidBurstThenRestartReconciles(t *testing.T) {
-	seller, buyers := burstUsers(t, "kill")
+	seller := burstSeller(t, "kill")
 	tests := []struct {
 		service string
 		// queue, when not empty, shows the outage as well as failed
@@ -806,7 +810,7 @@ func TestFaults_KillMidBurstThenRestartReconciles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
 			s := testStack(t)
-			b := newBurst(t, seller, buyers)
+			b := newBurst(t, seller)
 			dead := deadLetters(t)
 			restoreOnCleanup(t, s, tt.service)
 			b.run(func() error {
@@ -845,9 +849,9 @@ func TestFaults_KillMidBurstThenRestartReconciles(t *testing.T) {
 // dependency_unavailable while it is away, reconnects by itself, and no
 // request started after it is back fails.
 func TestFaults_FerretDBRestartMidBurstRecoversWithout500s(t *testing.T) {
-	seller, buyers := burstUsers(t, "ferretdb")
+	seller := burstSeller(t, "ferretdb")
 	s := testStack(t)
-	b := newBurst(t, seller, buyers)
+	b := newBurst(t, seller)
 	dead := deadLetters(t)
 	restoreOnCleanup(t, s, "ferretdb")
 	b.run(func() error {
@@ -889,7 +893,7 @@ func TestFaults_FerretDBRestartMidBurstRecoversWithout500s(t *testing.T) {
 // exits by itself with its outbox published, its queue keeps what it did
 // not take, and after the restart everything reconciles.
 func TestFaults_SIGTERMMidBurstFinishesInFlightWork(t *testing.T) {
-	seller, buyers := burstUsers(t, "sigterm")
+	seller := burstSeller(t, "sigterm")
 	tests := []struct {
 		service string
 		// outbox selects the service's documents the burst writes.
@@ -902,7 +906,7 @@ func TestFaults_SIGTERMMidBurstFinishesInFlightWork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
 			s := testStack(t)
-			b := newBurst(t, seller, buyers)
+			b := newBurst(t, seller)
 			dead := deadLetters(t)
 			tickets, _, _, _ := b.ids()
 			coll := mongoDB(t, tt.db).Collection(tt.coll)

@@ -9,12 +9,17 @@ import (
 )
 
 // testSettings are the end-to-end tests' settings over .env.example: a
-// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each) and a
-// sign-in rate limit the rate-limit test can reach quickly.
+// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each), a
+// sign-in rate limit the rate-limit test can reach quickly, and an order
+// rate a test buyer does not reach by ordering one ticket after another (a
+// burst of 30, then 30 a second), yet the order-rate test reaches at once.
+// The hold limit stays at its default of 5 (the hold test counts on it;
+// the fault bursts spread their purchases so no buyer holds more).
 var testSettings = Env{
 	"KRATOS_BCRYPT_COST": "4",
 	"AUTH_RATE_LIMIT":    "20r/s",
 	"AUTH_RATE_BURST":    "20",
+	"ORDER_CREATE_RATE":  "30/1s",
 }
 
 // benchSettings are the load generator's settings over .env.example: the
@@ -22,11 +27,15 @@ var testSettings = Env{
 // them), but the load test's own limits raised: one client address makes
 // every request, so the per-IP sign-in rate limit would measure nginx, and
 // thousands of concurrent buyers need more connections than a default nginx
-// worker allows.
+// worker allows. The load generator's buyers order many tickets each, as
+// fast as they can: the order rate and the hold limit are raised out of its
+// way (they would measure the limits, not the system).
 var benchSettings = Env{
-	"AUTH_RATE_LIMIT":          "100000r/s",
-	"AUTH_RATE_BURST":          "100000",
-	"NGINX_WORKER_CONNECTIONS": "16384",
+	"AUTH_RATE_LIMIT":           "100000r/s",
+	"AUTH_RATE_BURST":           "100000",
+	"NGINX_WORKER_CONNECTIONS":  "16384",
+	"ORDER_CREATE_RATE":         "1000000/1s",
+	"ORDER_MAX_HOLDS_PER_BUYER": "100000",
 }
 
 // TestPortOffset shifts every port of the test stack away from `make up`'s.

@@ -36,8 +36,10 @@ type orderResponse struct {
 	Ticket    ticketResponse `json:"ticket"`
 	UserID    string         `json:"userId"`
 	PaymentID string         `json:"paymentId,omitempty"`
-	Version   int64          `json:"version"`
-	CreatedAt time.Time      `json:"createdAt"`
+	// CancelReason says why the system cancelled the order, if it did.
+	CancelReason string    `json:"cancelReason,omitempty"`
+	Version      int64     `json:"version"`
+	CreatedAt    time.Time `json:"createdAt"`
 }
 
 type listResponse struct {
@@ -122,6 +124,6 @@ func orderBody(o *domain.Order) orderResponse {
 	return orderResponse{
 		ID: o.ID(), Status: string(o.Status()), ExpiresAt: o.ExpiresAt(), UserID: o.BuyerID(),
 		Ticket:    ticketResponse{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, UserID: t.SellerID, Version: t.Version},
-		PaymentID: o.PaymentID(), Version: o.Version(), CreatedAt: o.CreatedAt(),
+		PaymentID: o.PaymentID(), CancelReason: o.CancelReason(), Version: o.Version(), CreatedAt: o.CreatedAt(),
 	}
 }
