@@ -39,8 +39,10 @@ type orderJSON struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	UserID    string    `json:"userId"`
 	PaymentID string    `json:"paymentId"`
-	Version   int64     `json:"version"`
-	Ticket    struct {
+	// CancelReason says why the system cancelled the order, if it did.
+	CancelReason string `json:"cancelReason"`
+	Version      int64  `json:"version"`
+	Ticket       struct {
 		ID       string `json:"id"`
 		Title    string `json:"title"`
 		Price    int64  `json:"price"`

@@ -139,8 +139,11 @@ func raceOnce(t *testing.T, seller, buyer user) (r priceRun) {
 	})
 	r.end = o.Status
 	if o.Status == "cancelled" {
-		if patchResp.Status != http.StatusOK {
+		switch {
+		case patchResp.Status != http.StatusOK:
 			r.violation = "the price change lost (409) yet the order was cancelled"
+		case o.CancelReason != "price_changed":
+			r.violation = fmt.Sprintf("order %s cancelled with reason %q, want price_changed", o.ID, o.CancelReason)
 		}
 		if got := getTicket(t, tk.ID); got.Status == "sold" && got.OrderID == o.ID {
 			r.violation = fmt.Sprintf("order %s is cancelled but the ticket is sold to it", o.ID)
