@@ -15,13 +15,19 @@
 //
 // Keys are what the caller counts by (a client address, an account, a user
 // id); each Limiter and Backoff has its own prefix, so the same key under two
-// limits never collides. A caller answers a refusal with 429 and a
-// Retry-After header of RetryAfterSeconds(retryAfter):
+// limits never collides. A caller answers a refusal with
+// apierr.RateLimitedFor, which httpserver.WriteError sends as a 429 with
+// Retry-After; a Redis failure is a dependency being unavailable (503):
 //
-//	perUser := ratelimit.NewLimiter(rdb, "orders:create:user", ratelimit.Rate{Limit: 10, Period: time.Minute})
+//	// Config: CreateRate ratelimit.Rate `env:"ORDER_CREATE_RATE" default:"10/1m"`
+//	perUser := ratelimit.NewLimiter(rdb, "orders:create:user", cfg.CreateRate)
 //	ok, retryAfter, err := perUser.Allow(ctx, userID)
-//	if err != nil { … 503 … }
-//	if !ok { c.Header("Retry-After", ratelimit.RetryAfterSeconds(retryAfter)); … 429 … }
+//	if err != nil {
+//		return apierr.Unavailable("the rate limiter", err)
+//	}
+//	if !ok {
+//		return apierr.RateLimitedFor("too many orders, retry later", retryAfter)
+//	}
 package ratelimit
 
 import (
@@ -29,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,6 +52,28 @@ type Client interface {
 type Rate struct {
 	Limit  int
 	Period time.Duration
+}
+
+// UnmarshalText reads a rate written "LIMIT/PERIOD", such as "10/1m" or
+// "5/1s" (PERIOD a Go duration), so that a rate is one setting.
+func (r *Rate) UnmarshalText(text []byte) error {
+	limit, period, ok := strings.Cut(string(text), "/")
+	if !ok {
+		return fmt.Errorf("ratelimit: rate %q: want LIMIT/PERIOD, e.g. 10/1m", text)
+	}
+	var parsed Rate
+	var err error
+	if parsed.Limit, err = strconv.Atoi(limit); err != nil {
+		return fmt.Errorf("ratelimit: rate %q: limit %q is not a whole number", text, limit)
+	}
+	if parsed.Period, err = time.ParseDuration(period); err != nil {
+		return fmt.Errorf("ratelimit: rate %q: period: %w", text, err)
+	}
+	if err := parsed.Validate(); err != nil {
+		return err
+	}
+	*r = parsed
+	return nil
 }
 
 // Validate reports a rate that admits nothing or is not a rate.
@@ -207,11 +236,4 @@ func (b *Backoff) Reset(ctx context.Context, key string) error {
 		return fmt.Errorf("ratelimit: reset %s: %w", b.prefix, err)
 	}
 	return nil
-}
-
-// RetryAfterSeconds is the value of a Retry-After header for a wait of d:
-// whole seconds, rounded up, at least 1 (a client told 0 would retry at
-// once).
-func RetryAfterSeconds(d time.Duration) string {
-	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
 }

@@ -222,21 +222,27 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestRetryAfterSeconds(t *testing.T) {
+func TestRate_UnmarshalText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		d    time.Duration
-		want string
+		text string
+		want ratelimit.Rate
+		ok   bool
 	}{
-		{0, "1"},
-		{time.Millisecond, "1"},
-		{time.Second, "1"},
-		{1001 * time.Millisecond, "2"},
-		{15 * time.Minute, "900"},
+		{"10/1m", ratelimit.Rate{Limit: 10, Period: time.Minute}, true},
+		{"5/1s", ratelimit.Rate{Limit: 5, Period: time.Second}, true},
+		{"1000000/1s", ratelimit.Rate{Limit: 1000000, Period: time.Second}, true},
+		{"10", ratelimit.Rate{}, false},
+		{"ten/1m", ratelimit.Rate{}, false},
+		{"10/minute", ratelimit.Rate{}, false},
+		{"0/1m", ratelimit.Rate{}, false},
+		{"10/0s", ratelimit.Rate{}, false},
 	}
 	for _, tt := range tests {
-		if got := ratelimit.RetryAfterSeconds(tt.d); got != tt.want {
-			t.Errorf("RetryAfterSeconds(%s) = %q, want %q", tt.d, got, tt.want)
+		var got ratelimit.Rate
+		err := got.UnmarshalText([]byte(tt.text))
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v, ok=%v", tt.text, got, err, tt.want, tt.ok)
 		}
 	}
 }
