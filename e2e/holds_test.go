@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +162,43 @@ func TestTickets_OrderBookkeepingStaysBoundedOverManyCycles(t *testing.T) {
 	if got.Version != before.Version+1 {
 		t.Fatalf("the ticket went from version %d to %d; the redelivered events changed it", before.Version, got.Version)
 	}
+}
+
+// TestOrders_CreationIsRateLimitedPerBuyer sends one buyer's order requests
+// all at once, more than ORDER_CREATE_RATE admits in a burst (30 on the
+// test stack): those beyond it get 429 rate_limited with Retry-After, in the
+// project's JSON error shape; the rest reach the use case (an unknown
+// ticket: 404). Another buyer is not slowed down by this one.
+func TestOrders_CreationIsRateLimitedPerBuyer(t *testing.T) {
+	t.Parallel()
+	buyer, other := signUp(t, "eager-buyer"), signUp(t, "calm-buyer")
+	const tries, burst = 90, 30
+	answers := make([]response, tries)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			answers[i] = doOnce(t, request{Method: "POST", Path: "/api/orders", Token: buyer.Token, Body: map[string]string{"ticketId": newObjectID()}})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	tally := map[string]int{}
+	for _, resp := range answers {
+		tally[answer(resp)]++
+		if resp.Status == http.StatusTooManyRequests {
+			resp.wantError(t, http.StatusTooManyRequests, "rate_limited", "")
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+				t.Fatalf("a 429 without a Retry-After of at least one second: %q", resp.Header.Get("Retry-After"))
+			}
+		}
+	}
+	if tally["429 rate_limited"] == 0 || tally["404 ticket_not_found"] < burst || tally["429 rate_limited"]+tally["404 ticket_not_found"] != tries {
+		t.Fatalf("%d order requests of one buyer at once were answered %v; want at least %d × 404 ticket_not_found (the burst) and the rest 429 rate_limited", tries, tally, burst)
+	}
+	doOnce(t, request{Method: "POST", Path: "/api/orders", Token: other.Token, Body: map[string]string{"ticketId": newObjectID()}}).
+		wantError(t, http.StatusNotFound, "ticket_not_found", "")
 }

@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ticketing/ticketing/orders/domain"
@@ -46,9 +45,10 @@ type Permissions interface {
 	GrantOrder(ctx context.Context, o *domain.Order) error
 }
 
-// Limiter paces requests per key (here, a buyer's order creations). Allow
-// counts one request for key and reports whether it is admitted, and if
-// not, how long until one would be.
+// Limiter paces requests per key (here, a buyer's order creations); a
+// *ratelimit.Limiter, shared by every instance through Redis. Allow counts
+// one request for key and reports whether it is admitted, and if not, how
+// long until one would be.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (allowed bool, retryAfter time.Duration, err error)
 }
@@ -56,5 +56,5 @@ type Limiter interface {
 // rateLimited is the answer to a buyer over the order rate: 429 with
 // Retry-After.
 func rateLimited(retryAfter time.Duration) error {
-	return apierr.RateLimited(fmt.Sprintf("too many orders: retry in %s", retryAfter.Round(time.Second)))
+	return apierr.RateLimitedFor("too many orders in a short time: retry later", retryAfter)
 }

@@ -26,7 +26,7 @@ type fixture struct {
 	orders  *adapters.MemoryOrderRepository
 	tickets *adapters.MemoryTicketReplica
 	perms   *apptest.Permissions
-	limiter *adapters.MemoryLimiter
+	limiter *apptest.Limiter
 	app     app.Application
 }
 
@@ -37,7 +37,7 @@ func newFixture(t *testing.T) fixture {
 		orders:  adapters.NewMemoryOrderRepository(),
 		tickets: adapters.NewMemoryTicketReplica(),
 		perms:   apptest.NewPermissions(),
-		limiter: adapters.NewMemoryLimiter(adapters.Rate{Limit: 100, Period: time.Hour}),
+		limiter: &apptest.Limiter{Allowance: 100},
 	}
 	f.app = app.Application{
 		CreateOrder:        app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, f.limiter, logger),
@@ -324,15 +324,15 @@ func TestCreateOrder_RateLimitedPerBuyer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	create := app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: time.Minute, MaxHolds: testHolds},
-		adapters.NewMemoryLimiter(adapters.Rate{Limit: 2, Period: time.Hour}), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		&apptest.Limiter{Allowance: 2, RetryAfter: 3 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i := range 2 {
 		if _, err := create.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)}); err != nil {
 			t.Fatalf("order %d: %v", i, err)
 		}
 	}
 	_, err := create.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)})
-	if e, ok := apierr.As(err); !ok || e.Code != "rate_limited" || apierr.Status(err) != http.StatusTooManyRequests {
-		t.Fatalf("third order within the hour: %v, want 429 rate_limited", err)
+	if e, ok := apierr.As(err); !ok || e.Code != "rate_limited" || apierr.Status(err) != http.StatusTooManyRequests || e.RetryAfter != 3*time.Second {
+		t.Fatalf("third order: %v, want 429 rate_limited with the limiter's Retry-After (3s)", err)
 	}
 	if _, err := create.Handle(ctx, app.CreateOrder{BuyerID: "another-buyer", TicketID: f.listTicket(t)}); err != nil {
 		t.Fatalf("another buyer is limited on their own: %v", err)

@@ -1,5 +1,5 @@
-// Package service wires orders: configuration, adapters, use cases, the
-// HTTP and event ports, and the background work (outbox relay, event
+// Package service wires orders: configuration, adapters (Mongo, Keto,
+// RabbitMQ, the Redis rate limiter), use cases, the HTTP and event ports, and the background work (outbox relay, event
 // consumer, grant repairer), with an orderly shutdown.
 package service
 
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/mongo"
 
 	"github.com/ticketing/ticketing/orders/adapters"
@@ -23,6 +24,7 @@ import (
 	"github.com/ticketing/ticketing/pkg/logging"
 	"github.com/ticketing/ticketing/pkg/mongodb"
 	"github.com/ticketing/ticketing/pkg/pagination"
+	"github.com/ticketing/ticketing/pkg/ratelimit"
 	"github.com/ticketing/ticketing/pkg/session"
 )
 
@@ -43,9 +45,15 @@ type Config struct {
 	// MaxHoldsPerBuyer is how many created (unpaid) orders one buyer may
 	// hold at once, so that nobody can hoard a sale's inventory.
 	MaxHoldsPerBuyer int `env:"ORDER_MAX_HOLDS_PER_BUYER" default:"5" validate:"min=1"`
-	// CreateRate paces each buyer's order creations ("LIMIT/PERIOD").
-	CreateRate adapters.Rate `env:"ORDER_CREATE_RATE" default:"10/1m"`
+	// CreateRate paces each buyer's order creations ("LIMIT/PERIOD"),
+	// counted in Redis so that every instance shares one count per buyer.
+	CreateRate ratelimit.Rate `env:"ORDER_CREATE_RATE" default:"10/1m"`
+	RedisAddr  string         `env:"REDIS_ADDR,required"`
 }
+
+// createLimitPrefix names the Redis keys of the per-buyer order rate.
+// WARNING: stored state; renaming it resets every buyer's count once.
+const createLimitPrefix = "orders:create:buyer"
 
 const (
 	// dependencyTimeout bounds each call to Kratos and Keto.
@@ -110,6 +118,8 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 		return err
 	}
 	perms := adapters.NewKetoPermissions(ketoClient)
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
+	s.closers = append(s.closers, func() { _ = rdb.Close() })
 	sessions, err := session.New(cfg.Session, httpClient)
 	if err != nil {
 		return err
@@ -122,7 +132,7 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 	application := app.Application{
 		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms,
 			app.OrderLimits{Window: cfg.OrderExpirationWindow, MaxHolds: cfg.MaxHoldsPerBuyer},
-			adapters.NewMemoryLimiter(cfg.CreateRate), logger),
+			ratelimit.NewLimiter(rdb, createLimitPrefix, cfg.CreateRate), logger),
 		CancelOrder:        app.NewCancelOrderHandler(orders, perms),
 		GetOrder:           app.NewGetOrderHandler(orders, perms),
 		ListOrders:         app.NewListOrdersHandler(orders),
@@ -149,6 +159,7 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 		httpserver.Check{Name: "rabbitmq", Run: broker.Ready},
 		httpserver.Check{Name: "keto", Run: ketoClient.Ready},
 		httpserver.Check{Name: "kratos", Run: kratosReady},
+		httpserver.Check{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	)
 	engine.Use(httpserver.Admit(cfg.HTTP.MaxInFlight, cfg.HTTP.QueueWait))
 	ports.NewHTTPServer(application, sessions, pagination.NewSigner(cfg.CursorSecret)).Register(engine)

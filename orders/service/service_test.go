@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ticketing/ticketing/orders/adapters"
 	"github.com/ticketing/ticketing/orders/service"
 	"github.com/ticketing/ticketing/pkg/config"
 	"github.com/ticketing/ticketing/pkg/httpserver"
 	"github.com/ticketing/ticketing/pkg/keto"
 	"github.com/ticketing/ticketing/pkg/logging"
+	"github.com/ticketing/ticketing/pkg/ratelimit"
 	"github.com/ticketing/ticketing/pkg/session"
 )
 
@@ -30,6 +30,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		"KETO_WRITE_URL":    "http://127.0.0.1:4467",
 		"RABBITMQ_URL":      "amqp://guest:guest@127.0.0.1:5672/",
 		"CURSOR_SECRET":     cursorSecret,
+		"REDIS_ADDR":        "127.0.0.1:6379",
 	}
 	defaults := service.Config{
 		HTTP:          httpserver.Config{Addr: ":4000", MaxInFlight: 64, QueueWait: 30 * time.Second},
@@ -43,7 +44,8 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 
 		OrderExpirationWindow: 15 * time.Minute,
 		MaxHoldsPerBuyer:      5,
-		CreateRate:            adapters.Rate{Limit: 10, Period: time.Minute},
+		CreateRate:            ratelimit.Rate{Limit: 10, Period: time.Minute},
+		RedisAddr:             "127.0.0.1:6379",
 	}
 	tests := []struct {
 		name    string
@@ -61,7 +63,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 			},
 			want: func(c service.Config) service.Config {
 				c.HTTP.Addr, c.MongoDatabase, c.OrderExpirationWindow, c.Log.Level = "127.0.0.1:4003", "orders_e2e", 12*time.Second, slog.LevelDebug
-				c.MaxHoldsPerBuyer, c.CreateRate = 40, adapters.Rate{Limit: 30, Period: time.Second}
+				c.MaxHoldsPerBuyer, c.CreateRate = 40, ratelimit.Rate{Limit: 30, Period: time.Second}
 				return c
 			},
 		},
@@ -74,6 +76,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		{name: "rate without period", extra: map[string]string{"ORDER_CREATE_RATE": "10"}, wantErr: "config: ORDER_CREATE_RATE"},
 		{name: "rate of nothing", extra: map[string]string{"ORDER_CREATE_RATE": "0/1m"}, wantErr: "config: ORDER_CREATE_RATE"},
 		{name: "broker missing", drop: "RABBITMQ_URL", wantErr: "config: RABBITMQ_URL: required but not set"},
+		{name: "redis missing", drop: "REDIS_ADDR", wantErr: "config: REDIS_ADDR: required but not set"},
 		{name: "keto missing", drop: "KETO_WRITE_URL", wantErr: "config: KETO_WRITE_URL: required but not set"},
 	}
 	for _, tt := range tests {
