@@ -138,6 +138,19 @@ func (r *MemoryOrderRepository) GrantsPending(_ context.Context, cutoff time.Tim
 	return out, nil
 }
 
+// OverdueHolds implements domain.Repository.
+func (r *MemoryOrderRepository) OverdueHolds(_ context.Context, cutoff time.Time, limit int) ([]*domain.Order, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*domain.Order
+	for _, o := range r.orders {
+		if o.Status() == domain.StatusCreated && o.ExpiresAt().Before(cutoff) && len(out) < limit {
+			out = append(out, clone(o))
+		}
+	}
+	return out, nil
+}
+
 func clone(o *domain.Order) *domain.Order {
 	return domain.RestoreOrder(o.State())
 }

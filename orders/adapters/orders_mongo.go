@@ -61,6 +61,11 @@ func orderIndexes() []mongo.IndexModel {
 			Keys:    bson.D{{Key: "grantsPending", Value: 1}},
 			Options: options.Index().SetName("grants_pending").SetSparse(true),
 		},
+		{
+			// The overdue-hold sweep: created orders by end of hold.
+			Keys:    bson.D{{Key: "status", Value: 1}, {Key: "expiresAt", Value: 1}},
+			Options: options.Index().SetName("status_expires"),
+		},
 	}
 }
 
@@ -261,6 +266,12 @@ func (r *MongoOrderRepository) GrantsDone(ctx context.Context, id string) error 
 func (r *MongoOrderRepository) GrantsPending(ctx context.Context, cutoff time.Time, limit int) ([]*domain.Order, error) {
 	filter := bson.D{{Key: "grantsPending", Value: true}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: cutoff}}}}
 	return r.find(ctx, filter, options.Find().SetLimit(int64(limit)))
+}
+
+// OverdueHolds implements domain.Repository.
+func (r *MongoOrderRepository) OverdueHolds(ctx context.Context, cutoff time.Time, limit int) ([]*domain.Order, error) {
+	filter := bson.D{{Key: "status", Value: string(domain.StatusCreated)}, {Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: cutoff}}}}
+	return r.find(ctx, filter, options.Find().SetSort(bson.D{{Key: "expiresAt", Value: 1}}).SetLimit(int64(limit)))
 }
 
 func (r *MongoOrderRepository) find(ctx context.Context, filter bson.D, opts *options.FindOptions) ([]*domain.Order, error) {

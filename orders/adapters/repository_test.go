@@ -418,3 +418,27 @@ func TestRepository_ConfirmationIsStoredWithoutAnEvent(t *testing.T) {
 		}
 	})
 }
+
+func TestRepository_OverdueHoldsAreTheCreatedOrdersPastTheirWindow(t *testing.T) {
+	t.Parallel()
+	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
+		ctx := context.Background()
+		held := newOrder(t, repo, "buyer-1", "seller", newTicketID())
+		ended := newOrder(t, repo, "buyer-2", "seller", newTicketID())
+		for _, o := range []*domain.Order{held, ended} {
+			if err := repo.Add(ctx, o, testHolds); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := repo.Update(ctx, ended.ID(), cancel); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := repo.OverdueHolds(ctx, time.Now(), 10); err != nil || len(got) != 0 {
+			t.Fatalf("before the windows end: %d overdue (%v), want 0", len(got), err)
+		}
+		got, err := repo.OverdueHolds(ctx, time.Now().Add(time.Hour), 10)
+		if err != nil || len(got) != 1 || got[0].ID() != held.ID() {
+			t.Fatalf("after the windows end: %v (%v), want only the created order %s", got, err, held.ID())
+		}
+	})
+}

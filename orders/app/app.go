@@ -26,7 +26,8 @@ type Application struct {
 	CompleteOrder      CompleteOrderHandler
 	RefundOrder        RefundOrderHandler
 	// Background work.
-	RepairGrants RepairGrantsHandler
+	RepairGrants   RepairGrantsHandler
+	ReleaseOverdue ReleaseOverdueHandler
 }
 
 // Permissions is the permission server (Keto) as the use cases need it.

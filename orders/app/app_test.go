@@ -383,3 +383,26 @@ func TestRefuseOrder_CancelsAnUnreservedOrderWithItsReason(t *testing.T) {
 		t.Fatalf("late payment made the refused order %s", got.Status())
 	}
 }
+
+func TestReleaseOverdue_ExpiresHoldsTheExpirationServiceMissed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	o := f.create(t, buyer)
+	sweeper := app.NewReleaseOverdueHandler(f.orders, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if n, err := sweeper.Release(ctx); err != nil || n != 0 {
+		t.Fatalf("a hold within its window: released %d (%v), want 0", n, err)
+	}
+	// As if the window (15 minutes) had ended more than the grace ago.
+	sweeper.Grace = -time.Hour
+	if n, err := sweeper.Release(ctx); err != nil || n != 1 {
+		t.Fatalf("an overdue hold: released %d (%v), want 1", n, err)
+	}
+	got, _ := f.orders.Get(ctx, o.ID())
+	if got.Status() != domain.StatusCancelled || got.Version() != 1 || got.HoldKey() != "" {
+		t.Fatalf("overdue order %s v%d, hold %q; want cancelled v1 without a hold", got.Status(), got.Version(), got.HoldKey())
+	}
+	if n, err := sweeper.Release(ctx); err != nil || n != 0 {
+		t.Fatalf("second pass: released %d (%v), want 0", n, err)
+	}
+}

@@ -36,6 +36,9 @@ type Repository interface {
 	// GrantsPending returns up to limit orders created before cutoff whose
 	// permission tuples may be missing.
 	GrantsPending(ctx context.Context, cutoff time.Time, limit int) ([]*Order, error)
+	// OverdueHolds returns up to limit created orders whose hold window
+	// ended before cutoff.
+	OverdueHolds(ctx context.Context, cutoff time.Time, limit int) ([]*Order, error)
 }
 
 // Role is the side of an order a list is for.

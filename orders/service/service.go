@@ -70,6 +70,7 @@ type Service struct {
 	consumer *events.Consumer
 	relay    *events.Relay
 	repairer app.RepairGrantsHandler
+	sweeper  app.ReleaseOverdueHandler
 	closers  []func()
 }
 
@@ -143,8 +144,9 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 		CompleteOrder:      app.NewCompleteOrderHandler(orders, logger),
 		RefundOrder:        app.NewRefundOrderHandler(orders, logger),
 		RepairGrants:       app.NewRepairGrantsHandler(orders, perms, logger),
+		ReleaseOverdue:     app.NewReleaseOverdueHandler(orders, logger),
 	}
-	s.repairer = application.RepairGrants
+	s.repairer, s.sweeper = application.RepairGrants, application.ReleaseOverdue
 
 	s.consumer = events.NewConsumer(broker, ports.ServiceName, logger)
 	ports.NewEventHandlers(application, logger).Register(s.consumer)
@@ -169,7 +171,8 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 
 // Run serves HTTP on addr and runs the background work until ctx ends,
 // then shuts down in order: stop taking requests (those in flight finish),
-// stop the consumer (handlers in flight finish and ack), stop the repairer,
+// stop the consumer (handlers in flight finish and ack), stop the repairer
+// and the overdue-hold sweeper,
 // and last the relay, whose final pass publishes what those wrote.
 func (s *Service) Run(ctx context.Context, addr string) error {
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
@@ -177,9 +180,10 @@ func (s *Service) Run(ctx context.Context, addr string) error {
 	var relayDone, workDone sync.WaitGroup
 	relayDone.Add(1)
 	go func() { defer relayDone.Done(); _ = s.relay.Run(relayCtx) }()
-	workDone.Add(2)
+	workDone.Add(3)
 	go func() { defer workDone.Done(); _ = s.consumer.Run(workCtx) }()
 	go func() { defer workDone.Done(); s.repairer.Run(workCtx) }()
+	go func() { defer workDone.Done(); s.sweeper.Run(workCtx) }()
 
 	err := httpserver.Run(ctx, s.handler, addr, shutdownTimeout)
 	stopWork()
