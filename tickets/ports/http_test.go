@@ -3,6 +3,7 @@ package ports_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -292,5 +293,41 @@ func TestEditTicket(t *testing.T) {
 				t.Errorf("PATCH = %d %+v", rec.Code, got)
 			}
 		})
+	}
+}
+
+func TestGetTicket_OrderIDOnlyForTheSellerAndAdmins(t *testing.T) {
+	t.Parallel()
+	const admin, order = "0c1d2e3f-4a5b-4c6d-8e7f-001122334455", "65f0000000000000000000aa"
+	s := newServer(t)
+	s.permissions.Admins = map[string]bool{admin: true}
+	created := s.create(t, alice, "Jazz Night")
+	if err := s.app.ApplyOrder.Handle(context.Background(), app.ApplyOrder{TicketID: created.ID,
+		Event: domain.OrderEvent{Kind: domain.OrderCreated, OrderID: order, Price: 2500, Currency: "eur"}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, user, wantOrder string
+	}{
+		{"anonymous", "", ""},
+		{"another user", bob, ""},
+		{"the seller", alice, order},
+		{"an admin", admin, order},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := s.do(call{method: "GET", path: "/api/tickets/" + created.ID, user: tt.user})
+			var fields map[string]any
+			decode(t, rec, &fields)
+			got, present := fields["orderId"]
+			if rec.Code != http.StatusOK || fields["status"] != "reserved" || (tt.wantOrder == "" && present) || (tt.wantOrder != "" && got != tt.wantOrder) {
+				t.Fatalf("GET as %s = %d %s; want 200, reserved, orderId %q", tt.name, rec.Code, rec.Body, tt.wantOrder)
+			}
+		})
+	}
+	s.permissions.Err = errors.New("keto down")
+	rec := s.do(call{method: "GET", path: "/api/tickets/" + created.ID})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("anonymous GET with Keto down = %d, want 200 (Keto is not asked)", rec.Code)
 	}
 }
