@@ -82,6 +82,7 @@ type orderDocument struct {
 	ActiveTicketID string         `bson:"activeTicketId,omitempty"`
 	HoldSlot       string         `bson:"holdSlot,omitempty"`
 	Reserved       bool           `bson:"reserved,omitempty"`
+	PendingPayment string         `bson:"pendingPaymentId,omitempty"`
 	CancelReason   string         `bson:"cancelReason,omitempty"`
 	GrantsPending  bool           `bson:"grantsPending,omitempty"`
 	CreatedAt      time.Time      `bson:"createdAt"`
@@ -184,7 +185,8 @@ func (r *MongoOrderRepository) Get(ctx context.Context, id string) (*domain.Orde
 
 // Update implements domain.Repository. The event of a change is named
 // after the status it reached; a change that keeps the version
-// (bookkeeping: the reservation confirmed) is written without an event. A
+// (bookkeeping: the reservation confirmed, a payment kept until then) is
+// written without an event. A
 // change never re-activates an order or takes a hold slot, so the unique
 // indexes cannot refuse it.
 func (r *MongoOrderRepository) Update(ctx context.Context, id string, change func(*domain.Order) (bool, error)) (*domain.Order, error) {
@@ -327,7 +329,7 @@ func toDocument(o *domain.Order) *orderDocument {
 		ID: st.ID, UserID: st.BuyerID, Status: string(st.Status), ExpiresAt: st.ExpiresAt,
 		Ticket:    ticketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, UserID: t.SellerID, Version: t.Version},
 		PaymentID: st.PaymentID, ActiveTicketID: o.ActiveTicketID(), HoldSlot: o.HoldKey(),
-		Reserved: st.Reserved, CancelReason: st.CancelReason, CreatedAt: st.CreatedAt,
+		Reserved: st.Reserved, PendingPayment: st.PendingPayment, CancelReason: st.CancelReason, CreatedAt: st.CreatedAt,
 	}
 	doc.Version = st.Version
 	return doc
@@ -339,7 +341,7 @@ func fromDocument(d *orderDocument) *domain.Order {
 		ID: d.ID, BuyerID: d.UserID, Status: domain.Status(d.Status),
 		Ticket:    domain.TicketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, SellerID: t.UserID, Version: t.Version},
 		ExpiresAt: d.ExpiresAt, CreatedAt: d.CreatedAt, PaymentID: d.PaymentID, Version: d.Version,
-		Reserved: d.Reserved, CancelReason: d.CancelReason, HoldSlot: holdSlotOf(d.HoldSlot),
+		Reserved: d.Reserved, PendingPayment: d.PendingPayment, CancelReason: d.CancelReason, HoldSlot: holdSlotOf(d.HoldSlot),
 	})
 }
 

@@ -339,28 +339,29 @@ func TestCreateOrder_RateLimitedPerBuyer(t *testing.T) {
 	}
 }
 
-func TestCompleteOrder_WaitsUntilTheTicketIsReserved(t *testing.T) {
+func TestCompleteOrder_APaymentBeforeTheReservationCompletesOnIt(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	o := f.create(t, buyer)
-	if err := f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa"); !errors.Is(err, domain.ErrAwaitingReservation) {
-		t.Fatalf("payment before the reservation: %v, want ErrAwaitingReservation (retried)", err)
+	if err := f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.orders.Get(ctx, o.ID()); got.Status() != domain.StatusCreated || got.Version() != 0 {
+		t.Fatalf("paid before the reservation: %s v%d, want still created v0", got.Status(), got.Version())
 	}
 	if err := f.app.ConfirmReservation.Handle(ctx, o.ID(), "ffffffffffffffffffffffff"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := f.orders.Get(ctx, o.ID()); got.Reserved() {
+	if got, _ := f.orders.Get(ctx, o.ID()); got.Reserved() || got.Status() != domain.StatusCreated {
 		t.Fatal("a reservation of another ticket confirmed the order")
 	}
 	if err := f.app.ConfirmReservation.Handle(ctx, o.ID(), ticketID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.app.CompleteOrder.Handle(ctx, o.ID(), "aaaaaaaaaaaaaaaaaaaaaaaa"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := f.orders.Get(ctx, o.ID()); got.Status() != domain.StatusComplete || got.Version() != 1 {
-		t.Fatalf("order %s v%d, want complete v1 (the confirmation keeps the version)", got.Status(), got.Version())
+	got, _ := f.orders.Get(ctx, o.ID())
+	if got.Status() != domain.StatusComplete || got.Version() != 1 || got.PaymentID() != "aaaaaaaaaaaaaaaaaaaaaaaa" {
+		t.Fatalf("after the reservation: %s v%d paid by %q, want complete v1", got.Status(), got.Version(), got.PaymentID())
 	}
 }
 

@@ -44,11 +44,11 @@ func (h ExpireOrderHandler) Handle(ctx context.Context, orderID string) error {
 }
 
 // Handle completes a created order with paymentID once its ticket is
-// reserved for it; before that it returns domain.ErrAwaitingReservation,
-// so the event is retried. For an order that is no longer created nothing
-// changes: payments refunds a late payment.
+// reserved for it; before that the payment is kept and completes the order
+// on the reservation (domain.Order.Complete). For an order that is no
+// longer created nothing changes: payments refunds a late payment.
 func (h CompleteOrderHandler) Handle(ctx context.Context, orderID, paymentID string) error {
-	return h.changer.changeOrFail(ctx, "complete", orderID, func(o *domain.Order) (bool, error) { return o.Complete(paymentID) })
+	return h.changer.change(ctx, "complete", orderID, func(o *domain.Order) bool { return o.Complete(paymentID) })
 }
 
 // ConfirmReservationHandler records that the tickets service reserved an
@@ -61,7 +61,8 @@ func NewConfirmReservationHandler(orders domain.Repository, logger *slog.Logger)
 }
 
 // Handle confirms the order if it is created for ticketID and not yet
-// confirmed; anything else changes nothing.
+// confirmed (completing it when its payment came first); anything else
+// changes nothing.
 func (h ConfirmReservationHandler) Handle(ctx context.Context, orderID, ticketID string) error {
 	return h.changer.change(ctx, "confirm", orderID, func(o *domain.Order) bool {
 		return o.Ticket().ID == ticketID && o.ConfirmReservation()
@@ -96,15 +97,10 @@ type orderChanger struct {
 }
 
 func (c orderChanger) change(ctx context.Context, what, orderID string, fn func(*domain.Order) bool) error {
-	return c.changeOrFail(ctx, what, orderID, func(o *domain.Order) (bool, error) { return fn(o), nil })
-}
-
-func (c orderChanger) changeOrFail(ctx context.Context, what, orderID string, fn func(*domain.Order) (bool, error)) error {
 	changed := false
 	o, err := c.orders.Update(ctx, orderID, func(o *domain.Order) (bool, error) {
-		var err error
-		changed, err = fn(o)
-		return changed, err
+		changed = fn(o)
+		return changed, nil
 	})
 	if errors.Is(err, domain.ErrOrderNotFound) {
 		c.logger.WarnContext(ctx, "event for an unknown order; ignored", slog.String("action", what), slog.String("order_id", orderID))

@@ -5,7 +5,6 @@ package domain
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,6 +53,9 @@ type Order struct {
 	// reserved: the tickets service reserved the ticket for this order at
 	// its pinned price. Only a reserved order completes.
 	reserved bool
+	// pendingPayment is a payment that succeeded before the reservation:
+	// it completes the order once the ticket is reserved for it.
+	pendingPayment string
 	// cancelReason says why the system cancelled the order (a refusal).
 	cancelReason string
 	// holdSlot is which of its buyer's hold slots the order occupies
@@ -70,6 +72,7 @@ type State struct {
 	PaymentID            string
 	Version              int64
 	Reserved             bool
+	PendingPayment       string
 	CancelReason         string
 	HoldSlot             int
 }
@@ -109,7 +112,7 @@ func RestoreOrder(s State) *Order {
 	return &Order{
 		id: s.ID, buyerID: s.BuyerID, status: s.Status, ticket: s.Ticket,
 		expiresAt: s.ExpiresAt.UTC(), createdAt: s.CreatedAt.UTC(), paymentID: s.PaymentID, version: s.Version,
-		reserved: s.Reserved, cancelReason: s.CancelReason, holdSlot: s.HoldSlot,
+		reserved: s.Reserved, pendingPayment: s.PendingPayment, cancelReason: s.CancelReason, holdSlot: s.HoldSlot,
 	}
 }
 
@@ -118,7 +121,7 @@ func (o *Order) State() State {
 	return State{
 		ID: o.id, BuyerID: o.buyerID, Status: o.status, Ticket: o.ticket,
 		ExpiresAt: o.expiresAt, CreatedAt: o.createdAt, PaymentID: o.paymentID, Version: o.version,
-		Reserved: o.reserved, CancelReason: o.cancelReason, HoldSlot: o.holdSlot,
+		Reserved: o.reserved, PendingPayment: o.pendingPayment, CancelReason: o.cancelReason, HoldSlot: o.holdSlot,
 	}
 }
 
@@ -179,13 +182,18 @@ func (o *Order) HoldKey() string {
 func (o *Order) UseHoldSlot(k int) { o.holdSlot = k }
 
 // ConfirmReservation records that the tickets service reserved the ticket
-// for the order. It changes only a created order not yet confirmed, and
-// keeps the version: it is bookkeeping, no other service needs an event.
+// for the order. It changes only a created order not yet confirmed: a
+// payment that succeeded before completes it now (version + 1); otherwise
+// the version stays, it is bookkeeping no other service needs an event for.
 func (o *Order) ConfirmReservation() bool {
 	if o.status != StatusCreated || o.reserved {
 		return false
 	}
 	o.reserved = true
+	if o.pendingPayment != "" {
+		o.paymentID = o.pendingPayment
+		o.change(StatusComplete)
+	}
 	return true
 }
 
@@ -228,20 +236,25 @@ func (o *Order) Expire() bool {
 
 // Complete records the payment that paid the order: only a created order
 // whose ticket was reserved for it completes. A payment for an order no
-// longer active changes nothing here; payments refunds it. A created order
-// not yet reserved is ErrAwaitingReservation: the payment is applied once
-// the tickets service has reserved the ticket, or refunded once it
-// refused it (the order is then cancelled).
-func (o *Order) Complete(paymentID string) (bool, error) {
+// longer active changes nothing here; payments refunds it. For a created
+// order not yet reserved the payment is kept (the version stays) and
+// completes the order once the tickets service reserves the ticket
+// (ConfirmReservation); if it refuses, the order is cancelled and payments
+// refunds the payment. A second payment meanwhile changes nothing.
+func (o *Order) Complete(paymentID string) bool {
 	switch {
 	case o.status != StatusCreated || paymentID == "":
-		return false, nil
+		return false
 	case !o.reserved:
-		return false, fmt.Errorf("%w: order %s, payment %s", ErrAwaitingReservation, o.id, paymentID)
+		if o.pendingPayment != "" {
+			return false
+		}
+		o.pendingPayment = paymentID
+		return true
 	}
 	o.paymentID = paymentID
 	o.change(StatusComplete)
-	return true, nil
+	return true
 }
 
 // Refund records the refund of the payment that completed the order:

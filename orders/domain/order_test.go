@@ -92,7 +92,6 @@ func TestOrder_Transitions(t *testing.T) {
 		return func(o *domain.Order) (bool, error) { return reserveAndComplete(o, p) }
 	}
 	refund := func(p string) transition { return func(o *domain.Order) (bool, error) { return o.Refund(p), nil } }
-	completeUnreserved := func(o *domain.Order) (bool, error) { return o.Complete(payment) }
 	refuse := func(o *domain.Order) (bool, error) { return o.Refuse(domain.CancelReasonPriceChanged), nil }
 	reserveThenRefuse := func(o *domain.Order) (bool, error) {
 		o.ConfirmReservation()
@@ -122,8 +121,6 @@ func TestOrder_Transitions(t *testing.T) {
 		{"late payment of a cancelled order changes nothing", domain.StatusCancelled, complete(payment), false, nil, domain.StatusCancelled},
 		{"second payment of a complete order changes nothing", domain.StatusComplete, complete(otherPayment), false, nil, domain.StatusComplete},
 		{"payment of a refunded order changes nothing", domain.StatusRefunded, complete(payment), false, nil, domain.StatusRefunded},
-
-		{"payment of an order whose ticket is not reserved yet waits", domain.StatusCreated, completeUnreserved, false, domain.ErrAwaitingReservation, domain.StatusCreated},
 
 		{"refusal cancels an unreserved created order", domain.StatusCreated, refuse, true, nil, domain.StatusCancelled},
 		{"refusal of a reserved order changes nothing", domain.StatusCreated, reserveThenRefuse, false, nil, domain.StatusCreated},
@@ -206,7 +203,7 @@ func TestParseID_NamesTheFieldOfAMalformedID(t *testing.T) {
 // reservation confirmed first, then the payment.
 func reserveAndComplete(o *domain.Order, paymentID string) (bool, error) {
 	o.ConfirmReservation()
-	return o.Complete(paymentID)
+	return o.Complete(paymentID), nil
 }
 
 func TestOrder_ConfirmReservationIsBookkeeping(t *testing.T) {
@@ -251,3 +248,24 @@ func TestOrder_HoldKeyOnlyWhileCreated(t *testing.T) {
 }
 
 func must(changed bool, err error) bool { return changed && err == nil }
+
+func TestOrder_APaymentBeforeTheReservationCompletesItOnConfirmation(t *testing.T) {
+	t.Parallel()
+	const payment, second = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
+	o := orderIn(t, domain.StatusCreated)
+	if !o.Complete(payment) || o.Status() != domain.StatusCreated || o.Version() != 0 || o.PaymentID() != "" {
+		t.Fatalf("payment before the reservation: %s v%d paid by %q; want kept, still created at v0", o.Status(), o.Version(), o.PaymentID())
+	}
+	if o.Complete(payment) || o.Complete(second) {
+		t.Fatal("the same or a second payment before the reservation reported a change")
+	}
+	if !o.ConfirmReservation() || o.Status() != domain.StatusComplete || o.Version() != 1 || o.PaymentID() != payment {
+		t.Fatalf("after the reservation: %s v%d paid by %q; want complete v1 paid by the first payment", o.Status(), o.Version(), o.PaymentID())
+	}
+
+	refused := orderIn(t, domain.StatusCreated)
+	refused.Complete(payment)
+	if !refused.Refuse(domain.CancelReasonPriceChanged) || refused.Status() != domain.StatusCancelled || refused.PaymentID() != "" {
+		t.Fatalf("a refused order paid early: %s paid by %q; want cancelled, unpaid (payments refunds)", refused.Status(), refused.PaymentID())
+	}
+}

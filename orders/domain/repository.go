@@ -2,7 +2,6 @@ package domain
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/ticketing/ticketing/pkg/apierr"
@@ -79,8 +78,3 @@ var (
 	ErrNotOrderOwner       = apierr.Forbidden("not_order_owner", "only the buyer may cancel an order")
 	ErrTooManyHolds        = apierr.Conflict("too_many_holds", "you hold as many unpaid orders as allowed: pay for or cancel one first")
 )
-
-// ErrAwaitingReservation: a payment arrived for an order whose ticket the
-// tickets service has not reserved yet; the event is retried (see
-// Order.Complete).
-var ErrAwaitingReservation = errors.New("order: the ticket is not reserved for the order yet")

@@ -329,7 +329,7 @@ func TestOpenAPI_DocumentsEveryRoute(t *testing.T) {
 // reservation confirmed first, then the payment.
 func reserveAndComplete(o *domain.Order, paymentID string) (bool, error) {
 	o.ConfirmReservation()
-	return o.Complete(paymentID)
+	return o.Complete(paymentID), nil
 }
 
 // testHolds is the hold limit of the tests' buyers.
