@@ -14,20 +14,22 @@ type Name string
 
 // The events of design §3.
 const (
-	TicketCreated Name = "ticket.created.v1"
-	TicketUpdated Name = "ticket.updated.v1"
-	// TicketReservationRefused: the tickets service did not reserve a
-	// ticket for an order (data ReservationRefusal); the order is cancelled.
-	TicketReservationRefused Name = "ticket.reservation_refused.v1"
-	OrderCreated             Name = "order.created.v1"
-	OrderCancelled           Name = "order.cancelled.v1"
-	OrderCompleted           Name = "order.completed.v1"
-	OrderRefunded            Name = "order.refunded.v1"
-	ExpirationCompleted      Name = "expiration.completed.v1"
-	PaymentSucceeded         Name = "payment.succeeded.v1"
-	PaymentFailed            Name = "payment.failed.v1"
-	PaymentRefunded          Name = "payment.refunded.v1"
+	TicketCreated       Name = "ticket.created.v1"
+	TicketUpdated       Name = "ticket.updated.v1"
+	OrderCreated        Name = "order.created.v1"
+	OrderCancelled      Name = "order.cancelled.v1"
+	OrderCompleted      Name = "order.completed.v1"
+	OrderRefunded       Name = "order.refunded.v1"
+	ExpirationCompleted Name = "expiration.completed.v1"
+	PaymentSucceeded    Name = "payment.succeeded.v1"
+	PaymentFailed       Name = "payment.failed.v1"
+	PaymentRefunded     Name = "payment.refunded.v1"
 )
+
+// TicketReservationRefused: the tickets service did not reserve a ticket
+// for an order (data ReservationRefusal: the order's pinned price is no
+// longer the ticket's); the orders service cancels the order.
+const TicketReservationRefused Name = "ticket.reservation_refused.v1"
 
 // Names lists every known event.
 var Names = []Name{
