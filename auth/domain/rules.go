@@ -3,8 +3,9 @@ package domain
 import (
 	"net/mail"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 const (
@@ -33,6 +34,9 @@ func emailProblem(email string) string {
 	}
 	if len(email) > maxEmailLength {
 		return "must be at most 254 characters"
+	}
+	if p := validation.HiddenCharacterProblem(email); p != "" {
+		return p
 	}
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at > 64 || !isHostname(email[at+1:]) {
@@ -76,13 +80,14 @@ func passwordProblem(password string) string {
 	return ""
 }
 
-// nameProblem says what is wrong with a trimmed name part, or "".
+// nameProblem says what is wrong with a trimmed name part, or "". An empty
+// part is no name at all; a given one is text other users read.
 func nameProblem(part string) string {
-	if utf8.RuneCountInString(part) > MaxNameLength {
+	switch {
+	case part == "":
+		return ""
+	case utf8.RuneCountInString(part) > MaxNameLength:
 		return "must be at most 64 characters"
 	}
-	if strings.ContainsFunc(part, unicode.IsControl) {
-		return "must not contain control characters"
-	}
-	return ""
+	return validation.DisplayTextProblem(part)
 }

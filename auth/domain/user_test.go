@@ -6,6 +6,7 @@ import (
 
 	"github.com/ticketing/ticketing/auth/domain"
 	"github.com/ticketing/ticketing/pkg/apierr"
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 const validID = "c83b8787-610a-44c0-a9c2-b96ba98e4ad5"
@@ -43,6 +44,9 @@ func TestNewRegistration_ValidatesEveryField(t *testing.T) {
 		{name: "multibyte password over 72 bytes", email: "a@example.com", password: strings.Repeat("é", 37), wantFields: map[string]string{"password": "must be at most 72 bytes (72 plain ASCII characters)"}},
 		{name: "first name too long", email: "a@example.com", password: "12345678", first: strings.Repeat("x", 65), wantFields: map[string]string{"name.first": "must be at most 64 characters"}},
 		{name: "last name with control character", email: "a@example.com", password: "12345678", last: "Doe\x00", wantFields: map[string]string{"name.last": "must not contain control characters"}},
+		{name: "first name with a zero-width space", email: "a@example.com", password: "12345678", first: "An\u200bn", wantFields: map[string]string{"name.first": validation.DisplayTextProblem("An\u200bn")}},
+		{name: "first name with five combining marks", email: "a@example.com", password: "12345678", first: "Ana\u0301\u0302\u0303\u0304\u0305", wantFields: map[string]string{"name.first": validation.DisplayTextProblem("a\u0301\u0302\u0303\u0304")}},
+		{name: "email with a bidirectional override", email: "a\u202e@example.com", password: "12345678", wantFields: map[string]string{"email": validation.HiddenCharacterProblem("\u202e")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
