@@ -294,7 +294,7 @@ func TestParseID(t *testing.T) {
 		ok        bool
 	}{
 		"canonical":  {orderID, orderID, true},
-		"upper case": {"65F000000000000000000002", orderID, true},
+		"upper case": {"65F000000000000000000002", "", false},
 		"missing":    {"", "", false},
 		"short":      {"65f0", "", false},
 		"not hex":    {"zzzzzzzzzzzzzzzzzzzzzzzz", "", false},
