@@ -35,11 +35,11 @@ func TestStrictJSON_EveryServiceRefusesAmbiguousBodies(t *testing.T) {
 	f := newEdgeFixture(t)
 	ticketPath := "/api/tickets/" + f.ticket.ID
 	cases := []struct {
-		name    string
-		req     request
-		status  int
-		code    string
-		field   string
+		name   string
+		req    request
+		status int
+		code   string
+		field  string
 	}{
 		{"auth: duplicate key", request{Method: "POST", Path: "/api/users/sign-up",
 			Body: `{"email":"` + uniqueEmail("dup") + `","email":"` + uniqueEmail("dup") + `","password":"` + goodPassword + `"}`}, 400, "validation_failed", "email"},
@@ -128,11 +128,11 @@ func TestText_TitlesAndNamesRefuseInvisibleCharacters(t *testing.T) {
 	seller := signUp(t, "text-seller")
 	ticket := createTicket(t, seller, uniqueTitle("Plain"), 100)
 	bad := map[string]string{
-		"zero-width space (Cf)":        "Opera\u200bnight",
-		"right-to-left override (Cf)":  "Opera \u202enight",
-		"line separator (Zl)":          "Opera\u2028night",
-		"paragraph separator (Zp)":     "Opera\u2029night",
-		"no visible character":         "\u3164\u3164\u3164",
+		"zero-width space (Cf)":         "Opera\u200bnight",
+		"right-to-left override (Cf)":   "Opera \u202enight",
+		"line separator (Zl)":           "Opera\u2028night",
+		"paragraph separator (Zp)":      "Opera\u2029night",
+		"no visible character":          "\u3164\u3164\u3164",
 		"five combining marks in a row": "Ope\u0301\u0302\u0303\u0304\u0305ra",
 	}
 	for name, text := range bad {

@@ -23,7 +23,9 @@ func TestBindJSON_StrictRules(t *testing.T) {
 		}
 	}
 	body := func(b string) func() *http.Request { return func() *http.Request { return jsonRequest(b) } }
-	field := func(name, message string) []apierr.FieldError { return []apierr.FieldError{apierr.Field(name, message)} }
+	field := func(name, message string) []apierr.FieldError {
+		return []apierr.FieldError{apierr.Field(name, message)}
+	}
 	tests := []struct {
 		name       string
 		req        func() *http.Request
