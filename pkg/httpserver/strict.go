@@ -21,10 +21,10 @@ const maxJSONDepth = 32
 // same value: a key given twice in one object (encoding/json keeps the
 // last, others the first), a key that names a field of dst only in another
 // letter case (encoding/json matches case-insensitively) or not at all,
-// text that is not
-// UTF-8 or holds a lone surrogate escape (encoding/json turns both into
-// U+FFFD), and nesting deeper than maxJSONDepth. Each refusal is a 400
-// naming the field and the rule. Syntax errors are left to the decoder,
+// text that is not UTF-8 or holds a lone surrogate escape (encoding/json
+// turns both into U+FFFD), and nesting deeper than maxJSONDepth. Each
+// refusal is a 400 naming the field and the rule. It reads the first JSON
+// value only: syntax errors and trailing data are left to the decoder,
 // which reports them with their position.
 func checkStrict(body []byte, dst reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -52,9 +52,10 @@ func checkStrict(body []byte, dst reflect.Type) error {
 				stack = append(stack, cur.child(v))
 			default:
 				stack = stack[:len(stack)-1]
-				if len(stack) > 0 {
-					stack[len(stack)-1].valueDone()
+				if len(stack) == 0 {
+					return nil
 				}
+				stack[len(stack)-1].valueDone()
 			}
 			continue
 		case string:

@@ -131,3 +131,11 @@ func TestBindJSON_StrictRulesAroundCustomDecoders(t *testing.T) {
 		}
 	}
 }
+
+func TestBindJSON_TrailingValueIsTrailingData(t *testing.T) {
+	t.Parallel()
+	rec, _ := bind(t, jsonRequest(`{"title":"a"} {"title":"b","title":"c"}`))
+	if got := decodeError(t, rec); rec.Code != http.StatusBadRequest || got.Error.Code != "malformed_json" {
+		t.Fatalf("status %d, error %+v; want 400 malformed_json", rec.Code, got.Error)
+	}
+}
