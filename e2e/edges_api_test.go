@@ -304,6 +304,17 @@ func TestHost_ForeignHostNeverReflected(t *testing.T) {
 	}
 }
 
+// TestHost_AbsoluteRequestURINeverReflected: an absolute request URI sets
+// nginx's $host; its host must not reach Kratos either.
+func TestHost_AbsoluteRequestURINeverReflected(t *testing.T) {
+	t.Parallel()
+	r := rawExchange(t, "GET", []byte("GET http://evil.example/.ory/kratos/self-service/registration/api HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"))
+	r.wantStatus(t, http.StatusOK)
+	if strings.Contains(string(r.Body), "evil.example") {
+		t.Fatalf("the answer reflects the request URI's host: %.600s", r.Body)
+	}
+}
+
 // TestHEAD_AnswersLikeGETWithoutBody: HEAD is GET without the body, in
 // every service: same status and headers, no body.
 func TestHEAD_AnswersLikeGETWithoutBody(t *testing.T) {

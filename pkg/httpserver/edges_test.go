@@ -66,3 +66,18 @@ func TestEngine_OneRuleForPathsAndQueries(t *testing.T) {
 		})
 	}
 }
+
+func TestEngine_AllowNamesHEADBesideGET(t *testing.T) {
+	t.Parallel()
+	e := httpserver.New(discardLogger())
+	e.GET("/api/things", func(c *gin.Context) { c.Status(http.StatusOK) })
+	e.POST("/api/things", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	e.POST("/api/actions", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+	for target, want := range map[string]string{"/api/things": "GET, POST, HEAD", "/api/actions": "POST"} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, target, nil))
+		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != want {
+			t.Errorf("DELETE %s: %d, Allow %q; want 405, Allow %q", target, rec.Code, rec.Header().Get("Allow"), want)
+		}
+	}
+}

@@ -7,6 +7,9 @@ package httpserver
 
 import (
 	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,6 +53,10 @@ func New(logger *slog.Logger, checks ...Check) *gin.Engine {
 		WriteError(c, errNoRoute)
 	})
 	e.NoMethod(func(c *gin.Context) {
+		// Run serves HEAD wherever GET is served; gin's Allow does not know.
+		if allow := c.Writer.Header().Get("Allow"); slices.Contains(strings.Split(allow, ", "), http.MethodGet) {
+			c.Header("Allow", allow+", "+http.MethodHead)
+		}
 		WriteError(c, errNoMethod)
 	})
 	e.GET("/healthz", healthz)
