@@ -84,6 +84,12 @@ func TestNginx_MalformedRequestsAnswerJSON(t *testing.T) {
 		{"two Host headers", "GET", "GET /api/tickets HTTP/1.1\r\n" + host + host + "\r\n", 400, "bad_request"},
 		{"header name with a space", "GET", "GET /api/tickets HTTP/1.1\r\n" + host + "Bad Header: x\r\n\r\n", 400, "bad_request"},
 		{"no Host on HTTP/1.1", "GET", "GET /api/tickets HTTP/1.1\r\n\r\n", 400, "bad_request"},
+		{"Host with a slash", "GET", "GET /api/tickets HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "bad_request"},
+		{"folded header line", "GET", "GET /api/tickets HTTP/1.1\r\n" + host + "X-A: a\r\n b\r\n\r\n", 400, "bad_request"},
+		{"two Content-Lengths", "POST", "POST /api/tickets HTTP/1.1\r\n" + host + "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400, "bad_request"},
+		{"Content-Length and chunked", "POST", "POST /api/tickets HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400, "bad_request"},
+		{"chunked on HTTP/1.0", "POST", "POST /api/tickets HTTP/1.0\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "bad_request"},
+		{"Content-Length past 64 bits", "POST", "POST /api/tickets HTTP/1.1\r\n" + host + "Content-Length: 99999999999999999999\r\n\r\n", 400, "bad_request"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
