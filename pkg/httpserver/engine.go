@@ -1,8 +1,9 @@
 // Package httpserver is the HTTP edge every service shares: a gin engine with
-// request ids, access logs, panic recovery and the JSON error shape of design
-// §2 for every answer (404 and 405 included); one rule for query strings
-// (each parameter at most once); liveness and readiness endpoints; strict
-// JSON body binding; HEAD served as GET; and graceful shutdown.
+// request ids, access logs, panic recovery and the API's one JSON error shape
+// for every answer (404 and 405 included); one rule for query strings (each
+// parameter at most once) and for trailing slashes (404, no redirect);
+// liveness and readiness endpoints; strict JSON body binding; HEAD served as
+// GET; and graceful shutdown.
 package httpserver
 
 import (
