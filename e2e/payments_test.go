@@ -607,7 +607,7 @@ func TestPayments_OpenAPIDocument(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi %q", doc.OpenAPI)
 	}
-	for _, path := range []string{"/api/payments", "/api/payments/{id}", "/api/payments/{id}/refund", "/api/payments/webhook"} {
+	for _, path := range []string{"/api/payments", "/api/payments/{id}", "/api/payments/{id}/refund", "/api/payments/{id}/resolve", "/api/payments/webhook"} {
 		if doc.Paths[path] == nil {
 			t.Errorf("the document lacks %s", path)
 		}
