@@ -63,7 +63,7 @@ func (h HandleStripeEventHandler) Handle(ctx context.Context, e domain.StripeEve
 			slog.Int64("amount_reported", e.Amount), slog.String("currency_reported", e.Currency),
 			slog.String("metadata_order_id", e.OrderID), slog.String("metadata_payment_id", e.PaymentID))
 	case domain.OutcomeNoIntent, domain.OutcomeIntentMismatch:
-		log.WarnContext(ctx, "stripe event is about another PaymentIntent than its payment's; not applied",
+		log.WarnContext(ctx, "stripe event's PaymentIntent is not the one of the payment its metadata names; not applied",
 			slog.String("payment_stripe_id", p.StripeID()))
 	default:
 		log.InfoContext(ctx, "stripe event handled")
