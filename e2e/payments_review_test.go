@@ -347,3 +347,48 @@ func TestWebhook_SignatureFromTheFutureIsRefused(t *testing.T) {
 		wantStatus(t, http.StatusOK)
 	waitOrderStatus(t, buyer, o.ID, "complete")
 }
+
+func TestPayments_AdminListsHeldPaymentsInSignedPages(t *testing.T) {
+	t.Parallel()
+	seller, buyer, operator := signUp(t, "seller"), signUp(t, "buyer"), signUp(t, "operator")
+	var held []string
+	for i := 0; i < 2; i++ {
+		o := placeOrder(t, buyer, createTicket(t, seller, uniqueTitle("Held in pages"), 700).ID)
+		p := pay(t, buyer, o)
+		deliverOutcome(t, reshape(t, stripeEvent(t, "succeeded", p.ID), func(pi map[string]any) { pi["amount_received"] = 1 }), "held_for_review")
+		held = append(held, p.ID)
+	}
+	grantAdmin(t, operator)
+
+	// One item a page, newest first: follow next until both are seen.
+	seen, last, cursor := map[string]bool{}, "", ""
+	for page := 0; page < 50 && len(seen) < len(held); page++ {
+		var body struct {
+			Items []reviewedPayment `json:"items"`
+			Next  *string           `json:"next"`
+		}
+		do(t, request{Method: "GET", Path: "/api/payments?status=review&limit=1&cursor=" + cursor, Token: operator.Token}).
+			wantStatus(t, http.StatusOK).decode(t, &body)
+		if len(body.Items) != 1 || body.Items[0].Status != "review" || (last != "" && body.Items[0].ID >= last) {
+			t.Fatalf("page %d: %+v after %s", page, body.Items, last)
+		}
+		last = body.Items[0].ID
+		if slices.Contains(held, last) {
+			seen[last] = true
+		}
+		if body.Next == nil {
+			break
+		}
+		if page == 0 {
+			// A cursor is valid only for the list that issued it.
+			do(t, request{Method: "GET", Path: "/api/payments?status=pending&cursor=" + *body.Next, Token: operator.Token}).
+				wantError(t, http.StatusBadRequest, "validation_failed", "cursor")
+		}
+		cursor = *body.Next
+	}
+	if len(seen) != len(held) {
+		t.Fatalf("the pages showed %v of the held payments %v", seen, held)
+	}
+	do(t, request{Method: "GET", Path: "/api/payments?status=review&orderId=" + newObjectID(), Token: operator.Token}).
+		wantError(t, http.StatusBadRequest, "validation_failed", "status")
+}
