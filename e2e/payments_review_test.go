@@ -392,3 +392,27 @@ func TestPayments_AdminListsHeldPaymentsInSignedPages(t *testing.T) {
 	do(t, request{Method: "GET", Path: "/api/payments?status=review&orderId=" + newObjectID(), Token: operator.Token}).
 		wantError(t, http.StatusBadRequest, "validation_failed", "status")
 }
+
+// TestWebhook_RefundDeliveredBeforeTheSuccessIsNotLost: Stripe does not
+// promise to deliver events in order. A whole refund that arrives before
+// the success it refunds must not be dropped, or the late success would
+// complete an order whose money went back.
+func TestWebhook_RefundDeliveredBeforeTheSuccessIsNotLost(t *testing.T) {
+	t.Parallel()
+	seller, buyer := signUp(t, "seller"), signUp(t, "buyer")
+	tk := createTicket(t, seller, uniqueTitle("Refunded first"), 1900)
+	o := placeOrder(t, buyer, tk.ID)
+	p := pay(t, buyer, o)
+	succeeded := stripeEvent(t, "succeeded", p.ID)
+	refunded := stripeEvent(t, "refunded", p.ID)
+
+	deliverOutcome(t, refunded, "applied")
+	waitPayment(t, buyer, p.ID, "refunded")
+	deliverOutcome(t, succeeded, "unchanged")
+	if got := getPayment(t, buyer, "/api/payments/"+p.ID); got.Status != "refunded" {
+		t.Fatalf("payment %s after the late success, want refunded", got.Status)
+	}
+	if got := getOrder(t, buyer, o.ID); got.Status != "created" {
+		t.Fatalf("order %s after a refunded payment's late success, want created (held until it expires)", got.Status)
+	}
+}

@@ -14,7 +14,9 @@ import (
 // Status is where a payment is in its life: pending → succeeded | failed
 // | review; failed → succeeded | review (the buyer retried the same
 // PaymentIntent); succeeded → refunded | review; review → succeeded |
-// refunded (an admin's decision, or Stripe's whole refund).
+// refunded (an admin's decision, or Stripe's whole refund); a whole refund
+// reported before the success it refunds ends a pending or failed payment
+// refunded.
 type Status string
 
 // The payment statuses of design §2.
@@ -175,7 +177,10 @@ func (p *Payment) ApplyStripeEvent(e StripeEvent, now time.Time) Outcome {
 		to = StatusSucceeded
 	case e.Type == IntentFailed && p.status == StatusPending:
 		to = StatusFailed
-	case e.Type == ChargeRefunded && (p.status == StatusSucceeded || p.status == StatusReview):
+	case e.Type == ChargeRefunded && p.status != StatusRefunded:
+		// Also before its success is reported: Stripe does not deliver in
+		// order, and a refund implies a charge that succeeded. Refunded,
+		// the payment ignores that late success.
 		to = StatusRefunded
 	default:
 		return OutcomeUnchanged

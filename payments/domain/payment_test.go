@@ -104,10 +104,10 @@ func TestApplyStripeEvent_Transitions(t *testing.T) {
 	}{
 		{domain.StatusPending, domain.IntentSucceeded, domain.StatusSucceeded, domain.OutcomeApplied},
 		{domain.StatusPending, domain.IntentFailed, domain.StatusFailed, domain.OutcomeApplied},
-		{domain.StatusPending, domain.ChargeRefunded, domain.StatusPending, domain.OutcomeUnchanged},
+		{domain.StatusPending, domain.ChargeRefunded, domain.StatusRefunded, domain.OutcomeApplied}, // delivered before the success
 		{domain.StatusFailed, domain.IntentSucceeded, domain.StatusSucceeded, domain.OutcomeApplied},
 		{domain.StatusFailed, domain.IntentFailed, domain.StatusFailed, domain.OutcomeUnchanged},
-		{domain.StatusFailed, domain.ChargeRefunded, domain.StatusFailed, domain.OutcomeUnchanged},
+		{domain.StatusFailed, domain.ChargeRefunded, domain.StatusRefunded, domain.OutcomeApplied},
 		{domain.StatusSucceeded, domain.IntentSucceeded, domain.StatusSucceeded, domain.OutcomeUnchanged},
 		{domain.StatusSucceeded, domain.IntentFailed, domain.StatusSucceeded, domain.OutcomeUnchanged},
 		{domain.StatusSucceeded, domain.ChargeRefunded, domain.StatusRefunded, domain.OutcomeApplied},
@@ -205,6 +205,7 @@ func TestApplyStripeEvent_MismatchHoldsForReview(t *testing.T) {
 		"short success retried": {domain.StatusFailed, domain.StripeEvent{ID: "evt_1", Type: domain.IntentSucceeded, PaymentIntentID: "pi_1", Amount: 100, Currency: "eur"}, domain.MismatchAmount},
 		"success in usd":        {domain.StatusPending, domain.StripeEvent{ID: "evt_1", Type: domain.IntentSucceeded, PaymentIntentID: "pi_1", Amount: 2500, Currency: "usd"}, domain.MismatchCurrency},
 		"partial refund":        {domain.StatusSucceeded, domain.StripeEvent{ID: "evt_1", Type: domain.ChargeRefunded, PaymentIntentID: "pi_1", Amount: 500, ChargeAmount: 2500, Currency: "eur"}, domain.MismatchPartialRefund},
+		"partial refund first":  {domain.StatusPending, domain.StripeEvent{ID: "evt_1", Type: domain.ChargeRefunded, PaymentIntentID: "pi_1", Amount: 500, ChargeAmount: 2500, Currency: "eur"}, domain.MismatchPartialRefund},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
