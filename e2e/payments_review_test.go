@@ -139,6 +139,7 @@ func TestWebhook_AmountBelowDueHoldsPaymentForReview(t *testing.T) {
 	}
 	resolve(t, operator, p.ID, map[string]string{"action": "maybe"}).wantError(t, http.StatusBadRequest, "validation_failed", "action")
 	resolve(t, operator, p.ID, map[string]string{}).wantError(t, http.StatusBadRequest, "validation_failed", "action")
+	resolve(t, operator, p.ID, map[string]string{"action": "accept", "note": "x"}).wantError(t, http.StatusBadRequest, "validation_failed", "note")
 	do(t, request{Method: "GET", Path: "/api/payments?status=sideways", Token: operator.Token}).
 		wantError(t, http.StatusBadRequest, "validation_failed", "status")
 	do(t, request{Method: "GET", Path: "/api/payments?status=review&limit=0", Token: operator.Token}).
