@@ -82,7 +82,7 @@ func newHandler(ctx context.Context, cfg Config, logger *slog.Logger, client *mo
 		SignIn:             app.NewSignInHandler(kratos),
 		SignOut:            app.NewSignOutHandler(kratos),
 		CurrentUser:        app.CurrentUserHandler{},
-		RecordSignedUpUser: app.NewRecordSignedUpUserHandler(users, kratos),
+		RecordSignedUpUser: app.NewRecordSignedUpUserHandler(users, kratos, logger),
 	}
 	engine := httpserver.New(logger,
 		httpserver.Check{Name: "mongo", Run: mongodb.Ping(client)},

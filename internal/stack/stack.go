@@ -293,6 +293,7 @@ func (s *Stack) TestEnv() Env {
 		"TEST_STRIPE_API_BASE":       s.env["STRIPE_API_BASE"],
 		"TEST_STATE_DIR":             s.State,
 		"TEST_AUTH_WEBHOOK_API_KEY":  s.env["AUTH_WEBHOOK_API_KEY"],
+		"TEST_AUTH_URL":              "http://" + s.addr(portService),
 		"TEST_STRIPE_WEBHOOK_SECRET": s.env["STRIPE_WEBHOOK_SECRET"],
 	}
 }
