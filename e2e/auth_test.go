@@ -196,8 +196,13 @@ func TestCurrentUser_RejectsMissingAndBadTokens(t *testing.T) {
 
 func TestOnSignUpWebhook_RequiresAPIKeyAndIsIdempotent(t *testing.T) {
 	t.Parallel()
-	id := "0b5e7c1e-5a5e-4c1e-9d7e-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")[:12]
-	body := map[string]any{"identity": map[string]any{"id": id, "traits": map[string]any{"email": uniqueEmail("hook")}}}
+	// The hook records identities Kratos has: one made with the admin API.
+	email := uniqueEmail("hook")
+	var created struct{ ID string }
+	kratosAdmin(t, "POST", "/admin/identities", map[string]any{"schema_id": "default", "traits": map[string]any{"email": email}}).
+		wantStatus(t, http.StatusCreated).decode(t, &created)
+	id := created.ID
+	body := map[string]any{"identity": map[string]any{"id": id, "traits": map[string]any{"email": email}}}
 	key := stackEnv["TEST_AUTH_WEBHOOK_API_KEY"]
 	if key == "" {
 		t.Fatal("TEST_AUTH_WEBHOOK_API_KEY is not set")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,8 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/ticketing/ticketing/internal/admin"
-	"github.com/ticketing/ticketing/internal/stack"
 	"github.com/ticketing/ticketing/internal/stripeevent"
+	"github.com/ticketing/ticketing/pkg/config"
 )
 
 // The payments service end to end: a buyer pays through a Stripe
@@ -48,17 +47,14 @@ var (
 )
 
 // webhookSecret is the stack's STRIPE_WEBHOOK_SECRET: TEST_STRIPE_WEBHOOK_SECRET
-// when the runner exports it, else the fixed development value of
-// .env.example, which the test stack uses.
+// when the runner exports it, else the runner's fixed development value,
+// which the test stack uses.
 func webhookSecret(t testing.TB) string {
 	t.Helper()
 	secretOnce.Do(func() {
 		secret = stackEnv["TEST_STRIPE_WEBHOOK_SECRET"]
 		if secret == "" {
-			env, err := stack.ParseEnvFile(filepath.Join("..", ".env.example"))
-			if err == nil {
-				secret = env["STRIPE_WEBHOOK_SECRET"]
-			}
+			secret = config.DevelopmentSecrets["STRIPE_WEBHOOK_SECRET"]
 		}
 	})
 	if !strings.HasPrefix(secret, "whsec_") {
@@ -542,6 +538,7 @@ func TestPayments_BadInput(t *testing.T) {
 			{Method: "GET", Path: "/api/payments/not-an-id", Token: buyer.Token},
 			{Method: "GET", Path: "/api/payments?orderId=not-an-id", Token: buyer.Token},
 			{Method: "POST", Path: "/api/payments/not-an-id/refund", Token: buyer.Token},
+			{Method: "POST", Path: "/api/payments/not-an-id/resolve", Token: buyer.Token, Body: map[string]string{"action": "accept"}},
 			{Method: "POST", Path: "/api/payments", Token: buyer.Token, Body: map[string]string{"orderId": "12345"}},
 		} {
 			do(t, r).wantError(t, http.StatusBadRequest, "validation_failed", "")
@@ -570,6 +567,8 @@ func TestPayments_BadInput(t *testing.T) {
 			{Method: "POST", Path: "/api/payments", Body: map[string]string{"orderId": o.ID}},
 			{Method: "GET", Path: "/api/payments?orderId=" + o.ID},
 			{Method: "POST", Path: "/api/payments/65f000000000000000000000/refund"},
+			{Method: "GET", Path: "/api/payments?status=review"},
+			{Method: "POST", Path: "/api/payments/65f000000000000000000000/resolve", Body: map[string]string{"action": "accept"}},
 		} {
 			do(t, r).wantError(t, http.StatusUnauthorized, "unauthenticated", "")
 		}
@@ -611,7 +610,7 @@ func TestPayments_OpenAPIDocument(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi %q", doc.OpenAPI)
 	}
-	for _, path := range []string{"/api/payments", "/api/payments/{id}", "/api/payments/{id}/refund", "/api/payments/webhook"} {
+	for _, path := range []string{"/api/payments", "/api/payments/{id}", "/api/payments/{id}/refund", "/api/payments/{id}/resolve", "/api/payments/webhook"} {
 		if doc.Paths[path] == nil {
 			t.Errorf("the document lacks %s", path)
 		}

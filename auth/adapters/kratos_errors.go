@@ -3,6 +3,7 @@ package adapters
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/ticketing/ticketing/auth/domain"
@@ -107,4 +108,17 @@ func fieldOf(node string) string {
 		return "email"
 	}
 	return strings.TrimPrefix(node, "traits.")
+}
+
+// webhookConflict reports whether Kratos' 502 answer to a flow says that a
+// web hook answered 409. Kratos v1.3.1 passes on no more of a failed web
+// hook's answer than its status, in error.message.
+func webhookConflict(raw []byte) bool {
+	var answer struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	return json.Unmarshal(raw, &answer) == nil &&
+		answer.Error.Message == fmt.Sprintf("webhook failed with status code %d", http.StatusConflict)
 }

@@ -17,7 +17,7 @@ func NewRegistration(email, password string, name Name) (Registration, error) {
 	var problems []apierr.FieldError
 	for _, check := range []struct{ field, problem string }{
 		{"email", emailProblem(email)},
-		{"password", passwordProblem(password)},
+		{"password", PasswordProblem(password)},
 		{"name.first", nameProblem(name.First)},
 		{"name.last", nameProblem(name.Last)},
 	} {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ticketing/ticketing/auth/domain/passwords"
 	"github.com/ticketing/ticketing/pkg/validation"
 )
 
@@ -67,8 +68,13 @@ func isHostname(s string) bool {
 	return true
 }
 
-// passwordProblem says what is wrong with a new password, or "".
-func passwordProblem(password string) string {
+// PasswordProblem says what is wrong with a new password, or "": the rule
+// of every path that sets a password (auth's sign-up, and Kratos'
+// registration and settings submissions that auth passes through), so that
+// none of them takes a password another refuses. Similarity to the email
+// is left to Kratos, which checks it on every path against the identity's
+// identifiers (identifier_similarity_check_enabled).
+func PasswordProblem(password string) string {
 	switch {
 	case password == "":
 		return "is required"
@@ -76,6 +82,8 @@ func passwordProblem(password string) string {
 		return "must be at least 8 characters"
 	case len(password) > MaxPasswordBytes:
 		return "must be at most 72 bytes (72 plain ASCII characters)"
+	case passwords.IsCommon(password):
+		return "is too common: it is among the passwords attackers try first"
 	}
 	return ""
 }

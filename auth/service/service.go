@@ -31,7 +31,7 @@ type Config struct {
 	MongoURI       string `env:"MONGO_URI,required"`
 	MongoDatabase  string `env:"MONGO_DATABASE" default:"auth"`
 	KratosAdminURL string `env:"KRATOS_ADMIN_URL,required" validate:"url"`
-	WebhookAPIKey  string `env:"AUTH_WEBHOOK_API_KEY,required" validate:"min=16"`
+	WebhookAPIKey  string `env:"AUTH_WEBHOOK_API_KEY,required" validate:"min=16,secret"`
 }
 
 // kratosTimeout bounds each Kratos call. Native sign-ins and sign-ups hash
@@ -82,7 +82,7 @@ func newHandler(ctx context.Context, cfg Config, logger *slog.Logger, client *mo
 		SignIn:             app.NewSignInHandler(kratos),
 		SignOut:            app.NewSignOutHandler(kratos),
 		CurrentUser:        app.CurrentUserHandler{},
-		RecordSignedUpUser: app.NewRecordSignedUpUserHandler(users, kratos),
+		RecordSignedUpUser: app.NewRecordSignedUpUserHandler(users, kratos, logger),
 	}
 	engine := httpserver.New(logger,
 		httpserver.Check{Name: "mongo", Run: mongodb.Ping(client)},

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -13,6 +14,10 @@ import (
 	"github.com/ticketing/ticketing/pkg/logging"
 	"github.com/ticketing/ticketing/pkg/session"
 )
+
+// webhookKey is a secret of this run: a fixed one would be published in the
+// repository, and the service refuses published secrets.
+var webhookKey = rand.Text()
 
 func lookup(env map[string]string) config.Lookup {
 	return func(name string) (string, bool) {
@@ -27,7 +32,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		"MONGO_URI":            "mongodb://127.0.0.1:27017/",
 		"KRATOS_PUBLIC_URL":    "http://127.0.0.1:4433",
 		"KRATOS_ADMIN_URL":     "http://127.0.0.1:4434",
-		"AUTH_WEBHOOK_API_KEY": "dev-webhook-key-change-me",
+		"AUTH_WEBHOOK_API_KEY": webhookKey,
 	}
 	tests := []struct {
 		name    string
@@ -56,6 +61,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		},
 		{name: "cache TTL over 5s", extra: map[string]string{"SESSION_CACHE_TTL": "9s"}, wantErr: `config: SESSION_CACHE_TTL: must be a duration ≤ 5s, got "9s"`},
 		{name: "short webhook key", extra: map[string]string{"AUTH_WEBHOOK_API_KEY": "short"}, wantErr: "config: AUTH_WEBHOOK_API_KEY: must be at least 16 characters long"},
+		{name: "published webhook key", extra: map[string]string{"AUTH_WEBHOOK_API_KEY": config.DevelopmentSecrets["AUTH_WEBHOOK_API_KEY"]}, wantErr: "config: AUTH_WEBHOOK_API_KEY: holds a secret published in the ticketing repository"},
 		{name: "admin URL missing", drop: "KRATOS_ADMIN_URL", wantErr: "config: KRATOS_ADMIN_URL: required but not set"},
 		{name: "mongo URI missing", drop: "MONGO_URI", wantErr: "config: MONGO_URI: required but not set"},
 	}
@@ -86,7 +92,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 				Log:      logging.Config{Level: slog.LevelInfo},
 				Session:  session.Config{KratosPublicURL: "http://127.0.0.1:4433", CacheTTL: 2 * time.Second},
 				MongoURI: "mongodb://127.0.0.1:27017/", MongoDatabase: "auth",
-				KratosAdminURL: "http://127.0.0.1:4434", WebhookAPIKey: "dev-webhook-key-change-me",
+				KratosAdminURL: "http://127.0.0.1:4434", WebhookAPIKey: webhookKey,
 			}
 			if want := tt.want(defaults); !reflect.DeepEqual(got, want) {
 				t.Errorf("config =\n%+v\nwant\n%+v", got, want)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/ticketing/ticketing/pkg/config"
 )
 
 // requiredServices must all be present in docker-compose.yml.
@@ -41,8 +43,9 @@ func TestComposeFile_FollowsTheRules(t *testing.T) {
 func TestComposeChecks_ReportBrokenFiles(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "app.Dockerfile", "FROM scratch\n")
+	write(t, dir, ".env", "")
 	write(t, dir, "render.tmpl", "listen ${LISTEN}; key ${SECRET_KEY};\n")
-	write(t, dir, ".env.example", "# Port.\nPORT=1\n# Optional.\n# OPTIONAL_NAME=x\n")
+	write(t, dir, ".env.example", "# Port.\nPORT=1\n# Optional.\n# OPTIONAL_NAME=x\n# Secrets.\nAPI_KEY=\nTOKEN=\nCURSOR_SECRET=published\n")
 	write(t, dir, "docker-compose.yml", `
 services:
   nohealth:
@@ -58,13 +61,18 @@ services:
     restart: "no"
     environment:
       LISTEN: "80"
+      TICKETING_STACK_RUNNER: dev
     volumes:
       - ./not-there:/x:ro
   web:
     image: busybox
     ports: ["${PORT}:80", "${UNDECLARED:-1}:81"]
+    env_file: .env
     environment:
       OPTIONAL: ${OPTIONAL_NAME}
+      API_KEY: ${API_KEY:-dev-default}
+      TOKEN: ${TOKEN:?set TOKEN}
+      CURSOR_SECRET: ${CURSOR_SECRET:?set it}
     healthcheck: {test: ["CMD", "true"]}
     depends_on:
       badbuild: {condition: service_completed_successfully}
@@ -81,10 +89,17 @@ services:
 		`variable OPTIONAL_NAME has no value in .env.example, so docker-compose.yml must give it a default`,
 		`required service "kratos" is missing`,
 		`template render.tmpl uses SECRET_KEY, which the config service does not set`,
+		`secret API_KEY must be required by docker-compose.yml (${API_KEY:?…}), never given a default`,
+		`secret CURSOR_SECRET must have an empty value in .env.example`,
+		`service "config" sets TICKETING_STACK_RUNNER, which only the stack runner may set`,
+		`service "web" reads an env_file, through which .env could set anything`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q; got:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "secret TOKEN") {
+		t.Errorf("TOKEN is required without a default and must not be reported; got:\n%s", got)
 	}
 	if strings.Contains(got, "PORT ") {
 		t.Errorf("PORT is declared in .env.example and must not be reported; got:\n%s", got)
@@ -103,7 +118,8 @@ func problems(root, composeFile, envFile string, tmpls []string) []string {
 	}
 	var out []string
 	out = append(out, checkVariables(string(raw), env, composeFile, envFile)...)
-	project, err := load(root, composeFile, envFile)
+	out = append(out, checkSecrets(string(raw), env, envFile)...)
+	project, err := load(root, composeFile, envFile, env.secrets())
 	if err != nil {
 		return append(out, fmt.Sprintf("%s does not load: %v", composeFile, err))
 	}
@@ -113,17 +129,28 @@ func problems(root, composeFile, envFile string, tmpls []string) []string {
 	out = append(out, checkDependencies(project)...)
 	out = append(out, checkBindMounts(project, root)...)
 	out = append(out, checkTemplates(project, root, tmpls)...)
+	out = append(out, checkRunnerMark(project)...)
 	return out
 }
 
 // load reads the compose file like `docker compose --env-file .env.example`
-// would, ignoring the caller's environment, and validates it.
-func load(root, composeFile, envFile string) (*types.Project, error) {
+// would, ignoring the caller's environment, with secrets (a deployment's own
+// values: .env.example has none), and validates it.
+func load(root, composeFile, envFile string, secrets []string) (*types.Project, error) {
+	own := filepath.Join(os.TempDir(), fmt.Sprintf("compose-secrets-%d.env", os.Getpid()))
+	var lines strings.Builder
+	for _, name := range secrets {
+		fmt.Fprintf(&lines, "%s=generated-%s-value-0123456789abcdef\n", name, strings.ToLower(name))
+	}
+	if err := os.WriteFile(own, []byte(lines.String()), 0o600); err != nil {
+		return nil, err
+	}
+	defer os.Remove(own)
 	opts, err := cli.NewProjectOptions(
 		[]string{filepath.Join(root, composeFile)},
 		cli.WithWorkingDirectory(root),
 		cli.WithName("ticketing"),
-		cli.WithEnvFiles(filepath.Join(root, envFile)),
+		cli.WithEnvFiles(filepath.Join(root, envFile), own),
 		cli.WithDotEnv,
 	)
 	if err != nil {
@@ -266,11 +293,23 @@ func placeholders(text string) []string {
 	return names
 }
 
-// envExample is what .env.example declares: variables with a value, and
-// optional ones documented as a commented-out assignment ("# NAME=value").
+// envExample is what .env.example declares: variables with a value,
+// optional ones documented as a commented-out assignment ("# NAME=value"),
+// and secrets, declared with an empty value ("NAME=") because every
+// deployment must choose its own.
 type envExample struct {
 	set      map[string]bool
 	optional map[string]bool
+	secret   map[string]bool
+}
+
+func (e envExample) secrets() []string {
+	names := make([]string, 0, len(e.secret))
+	for n := range e.secret {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 var (
@@ -284,12 +323,15 @@ func readEnvExample(path string) (envExample, error) {
 		return envExample{}, err
 	}
 	defer f.Close()
-	env := envExample{set: map[string]bool{}, optional: map[string]bool{}}
+	env := envExample{set: map[string]bool{}, optional: map[string]bool{}, secret: map[string]bool{}}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if m := assignment.FindStringSubmatch(line); m != nil {
 			env.set[m[1]] = true
+			if line == m[0] {
+				env.secret[m[1]] = true
+			}
 		} else if m := commentedAssignment.FindStringSubmatch(line); m != nil {
 			env.optional[m[1]] = true
 		}
@@ -301,6 +343,7 @@ func readEnvExample(path string) (envExample, error) {
 type reference struct {
 	name       string
 	hasDefault bool // ${NAME:-x} or ${NAME-x}
+	required   bool // ${NAME:?message}: compose refuses to start without a value
 }
 
 // references finds ${NAME…} and $NAME in the raw compose file, skipping the
@@ -333,6 +376,7 @@ func lineReferences(raw string) []reference {
 			refs = append(refs, reference{
 				name:       raw[i+2 : j],
 				hasDefault: strings.HasPrefix(rest, ":-") || strings.HasPrefix(rest, "-"),
+				required:   strings.HasPrefix(rest, ":?"),
 			})
 		case isNameByte(next, true):
 			j := i + 1
@@ -368,6 +412,53 @@ func checkVariables(raw string, env envExample, composeFile, envFile string) []s
 		reported[r.name] = true
 	}
 	return out
+}
+
+// checkSecrets keeps every secret out of the repository's defaults: the
+// stack runner's development secrets are empty in .env.example, and every
+// secret is required by the compose file, never defaulted, so that a
+// deployment cannot start on a value published here.
+func checkSecrets(raw string, env envExample, envFile string) []string {
+	var out []string
+	for _, name := range sortedKeys(config.DevelopmentSecrets) {
+		if env.set[name] && !env.secret[name] {
+			out = append(out, fmt.Sprintf("secret %s must have an empty value in %s", name, envFile))
+		}
+	}
+	reported := map[string]bool{}
+	for _, r := range references(raw) {
+		if env.secret[r.name] && !r.required && !reported[r.name] {
+			out = append(out, fmt.Sprintf("secret %s must be required by docker-compose.yml (${%s:?…}), never given a default", r.name, r.name))
+			reported[r.name] = true
+		}
+	}
+	return out
+}
+
+// checkRunnerMark makes sure nothing in the compose file can switch a
+// service into the stack runner's development mode: no service sets the
+// runner's mark, and none reads an env_file (.env could set it there).
+func checkRunnerMark(p *types.Project) []string {
+	var out []string
+	for _, name := range sortedNames(p) {
+		s := p.Services[name]
+		if _, ok := s.Environment[config.RunnerVariable]; ok {
+			out = append(out, fmt.Sprintf("service %q sets %s, which only the stack runner may set", name, config.RunnerVariable))
+		}
+		if len(s.EnvFiles) > 0 {
+			out = append(out, fmt.Sprintf("service %q reads an env_file, through which .env could set anything", name))
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func sortedNames(p *types.Project) []string {

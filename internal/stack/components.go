@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ticketing/ticketing/pkg/config"
 )
 
 // Default ports before PortOffset; docs/contracts-local.md lists them.
@@ -140,7 +143,27 @@ func (s *Stack) resolveEnv() (Env, error) {
 			env[k] = v
 		}
 	}
+	s.useDevelopmentSecrets(env)
 	return env, nil
+}
+
+// useDevelopmentSecrets fills every secret the settings leave empty with its
+// published development value, and marks the environment as the runner's,
+// whatever .env or the caller said: only then do the services accept those
+// values (config.CheckSecret). Up says so in its log.
+func (s *Stack) useDevelopmentSecrets(env Env) {
+	if s.Profile == "" {
+		s.Profile = "dev"
+	}
+	env[config.RunnerVariable] = s.Profile
+	s.devSecrets = nil
+	for name, v := range config.DevelopmentSecrets {
+		if env[name] == "" {
+			env[name] = v
+			s.devSecrets = append(s.devSecrets, name)
+		}
+	}
+	sort.Strings(s.devSecrets)
 }
 
 // isAddress reports whether key names an address the runner assigns.

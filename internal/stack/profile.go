@@ -9,12 +9,16 @@ import (
 )
 
 // testSettings are the end-to-end tests' settings over .env.example: a
-// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each) and a
-// sign-in rate limit the rate-limit test can reach quickly.
+// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each), a
+// sign-in rate limit the rate-limit test can reach quickly, and a privileged
+// session of 10 s, so that the test of a password change from an old
+// session waits seconds, not a quarter of an hour (a test that changes a
+// password right after signing in still has ample time).
 var testSettings = Env{
-	"KRATOS_BCRYPT_COST": "4",
-	"AUTH_RATE_LIMIT":    "20r/s",
-	"AUTH_RATE_BURST":    "20",
+	"KRATOS_BCRYPT_COST":                "4",
+	"KRATOS_PRIVILEGED_SESSION_MAX_AGE": "10s",
+	"AUTH_RATE_LIMIT":                   "20r/s",
+	"AUTH_RATE_BURST":                   "20",
 }
 
 // benchSettings are the load generator's settings over .env.example: the
@@ -47,7 +51,7 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
-	o := Options{Root: root, Bin: filepath.Join(root, ".cache/bin"), Out: out}
+	o := Options{Root: root, Bin: filepath.Join(root, ".cache/bin"), Out: out, Profile: name}
 	switch name {
 	case "test":
 		o.PortOffset = TestPortOffset
@@ -66,6 +70,7 @@ func Profile(name, root string, out io.Writer) (Options, error) {
 		o.State = filepath.Join(root, ".state-bench")
 		return o, nil
 	case "dev", "":
+		o.Profile = "dev"
 		if err := copyIfMissing(filepath.Join(root, ".env.example"), filepath.Join(root, ".env")); err != nil {
 			return Options{}, err
 		}

@@ -1,12 +1,15 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/ticketing/ticketing/pkg/config"
 )
 
 // placeholder matches ${NAME} with an upper-case name. nginx's own variables
@@ -64,8 +67,24 @@ func RenderFile(src, dst string, env Env) (changed bool, err error) {
 	return true, os.WriteFile(dst, []byte(out), 0o644)
 }
 
-// RenderAll renders every template of the repository at root into dir.
+// RenderAll renders every template of the repository at root into dir. It
+// refuses to write a configuration that holds a published development secret
+// (Kratos' cookie and cipher secrets, the sign-up web hook's key) unless the
+// stack runner renders it: docker-compose's config service renders with the
+// deployment's own environment, so Kratos never starts with them there.
 func RenderAll(root, dir string, env Env) error {
+	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+	var refused []error
+	for name := range config.DevelopmentSecrets {
+		if v, ok := env[name]; ok {
+			if err := config.CheckSecret(name, v, lookup); err != nil {
+				refused = append(refused, err)
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return errors.Join(refused...)
+	}
 	for _, t := range Templates {
 		if _, err := RenderFile(filepath.Join(root, t.Src), filepath.Join(dir, t.Dst), env); err != nil {
 			return err

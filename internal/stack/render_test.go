@@ -1,11 +1,14 @@
 package stack
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ticketing/ticketing/pkg/config"
 )
 
 func TestRender(t *testing.T) {
@@ -152,5 +155,86 @@ func TestOthersCanTraverse(t *testing.T) {
 	}
 	if othersCanTraverse(filepath.Join(closed, "state")) {
 		t.Error("a state folder under a private (0700) folder was accepted")
+	}
+}
+
+func TestResolveEnv_OnlyTheRunnerMarksItsEnvironment(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		profile  string
+		settings Env
+		want     Env
+	}{
+		{
+			name:     "empty secrets get the development values",
+			profile:  "test",
+			settings: Env{"CURSOR_SECRET": ""},
+			want: Env{config.RunnerVariable: "test", "CURSOR_SECRET": config.DevelopmentSecrets["CURSOR_SECRET"],
+				"STRIPE_WEBHOOK_SECRET": config.DevelopmentSecrets["STRIPE_WEBHOOK_SECRET"]},
+		},
+		{
+			name:     "a user's own secret wins",
+			profile:  "dev",
+			settings: Env{"CURSOR_SECRET": "my-own-cursor-secret-1234"},
+			want:     Env{config.RunnerVariable: "dev", "CURSOR_SECRET": "my-own-cursor-secret-1234"},
+		},
+		{
+			name:     ".env cannot choose the runner's mark",
+			profile:  "bench",
+			settings: Env{config.RunnerVariable: "production"},
+			want:     Env{config.RunnerVariable: "bench"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := New(Options{Root: ".", State: t.TempDir(), Bin: t.TempDir(), Profile: tt.profile, Settings: tt.settings})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := s.Env()
+			for k, want := range tt.want {
+				if env[k] != want {
+					t.Errorf("%s = %q, want %q", k, env[k], want)
+				}
+			}
+		})
+	}
+}
+
+func TestRenderAll_RefusesPublishedSecretsOutsideTheRunner(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Profile("test", root, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := s.Env()
+	if err := RenderAll(root, t.TempDir(), runner); err != nil {
+		t.Fatalf("RenderAll(the runner's environment) = %v, want it rendered", err)
+	}
+	// docker-compose's config service: the same values, without the mark.
+	compose := runner.Merge()
+	delete(compose, config.RunnerVariable)
+	err = RenderAll(root, t.TempDir(), compose)
+	for _, name := range []string{"AUTH_WEBHOOK_API_KEY", "KRATOS_CIPHER_SECRET", "KRATOS_COOKIE_SECRET"} {
+		if err == nil || !strings.Contains(err.Error(), name+": holds a secret published") {
+			t.Errorf("RenderAll(published %s, no runner) = %v, want it refused", name, err)
+		}
+	}
+	own := compose.Merge()
+	for name := range config.DevelopmentSecrets {
+		own[name] = "own-" + strings.ToLower(name) + "-7c1e9a52b8d0f4"
+	}
+	if err := RenderAll(root, t.TempDir(), own); err != nil {
+		t.Fatalf("RenderAll(own secrets, no runner) = %v, want it rendered", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -40,6 +41,10 @@ type Options struct {
 	Settings Env
 	// Out receives progress lines.
 	Out io.Writer
+	// Profile names the runner's profile (dev, test or bench). The services
+	// learn it from config.RunnerVariable, and only then accept the
+	// published development secrets.
+	Profile string
 }
 
 // Stack is one local deployment of the system.
@@ -50,6 +55,8 @@ type Stack struct {
 
 	mu       sync.Mutex
 	override map[string]Env // per service, set by RestartWith
+
+	devSecrets []string // the published development secrets in use
 }
 
 // New resolves the stack's configuration; it starts nothing.
@@ -97,6 +104,10 @@ func (s *Stack) Up(ctx context.Context) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
+	}
+	if len(s.devSecrets) > 0 {
+		s.logf("profile %s: using the published development secrets %s; never use them in production (README.md, \"Secrets\")",
+			s.Profile, strings.Join(s.devSecrets, ", "))
 	}
 	if err := s.install(ctx); err != nil {
 		return err
@@ -282,6 +293,7 @@ func (s *Stack) TestEnv() Env {
 		"TEST_STRIPE_API_BASE":       s.env["STRIPE_API_BASE"],
 		"TEST_STATE_DIR":             s.State,
 		"TEST_AUTH_WEBHOOK_API_KEY":  s.env["AUTH_WEBHOOK_API_KEY"],
+		"TEST_AUTH_URL":              "http://" + s.addr(portService),
 		"TEST_STRIPE_WEBHOOK_SECRET": s.env["STRIPE_WEBHOOK_SECRET"],
 	}
 }

@@ -37,7 +37,7 @@ type Config struct {
 	MongoURI      string `env:"MONGO_URI,required"`
 	MongoDatabase string `env:"MONGO_DATABASE" default:"orders"`
 	RabbitMQURL   string `env:"RABBITMQ_URL,required"`
-	CursorSecret  string `env:"CURSOR_SECRET,required" validate:"min=16"`
+	CursorSecret  string `env:"CURSOR_SECRET,required" validate:"min=16,secret"`
 	// OrderExpirationWindow is how long an order holds its ticket.
 	OrderExpirationWindow time.Duration `env:"ORDER_EXPIRATION_WINDOW" default:"15m" validate:"min=1s"`
 }

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -15,6 +16,10 @@ import (
 	"github.com/ticketing/ticketing/pkg/session"
 )
 
+// cursorSecret is a secret of this run: a fixed one would be published in the
+// repository, and the service refuses published secrets.
+var cursorSecret = rand.Text()
+
 func TestConfig_ReadsTheContractVariables(t *testing.T) {
 	t.Parallel()
 	required := map[string]string{
@@ -23,7 +28,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		"KETO_READ_URL":     "http://127.0.0.1:4466",
 		"KETO_WRITE_URL":    "http://127.0.0.1:4467",
 		"RABBITMQ_URL":      "amqp://guest:guest@127.0.0.1:5672/",
-		"CURSOR_SECRET":     "0123456789abcdef-cursor",
+		"CURSOR_SECRET":     cursorSecret,
 	}
 	defaults := service.Config{
 		HTTP:          httpserver.Config{Addr: ":4000", MaxInFlight: 64, QueueWait: 30 * time.Second},
@@ -33,7 +38,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		MongoURI:      "mongodb://127.0.0.1:27017/",
 		MongoDatabase: "orders",
 		RabbitMQURL:   "amqp://guest:guest@127.0.0.1:5672/",
-		CursorSecret:  "0123456789abcdef-cursor",
+		CursorSecret:  cursorSecret,
 
 		OrderExpirationWindow: 15 * time.Minute,
 	}
@@ -54,6 +59,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 			},
 		},
 		{name: "short cursor secret", extra: map[string]string{"CURSOR_SECRET": "short"}, wantErr: "config: CURSOR_SECRET: must be at least 16 characters long"},
+		{name: "published cursor secret", extra: map[string]string{"CURSOR_SECRET": config.DevelopmentSecrets["CURSOR_SECRET"]}, wantErr: "config: CURSOR_SECRET: holds a secret published in the ticketing repository"},
 		{name: "cursor secret missing", drop: "CURSOR_SECRET", wantErr: "config: CURSOR_SECRET: required but not set"},
 		{name: "window not a duration", extra: map[string]string{"ORDER_EXPIRATION_WINDOW": "soon"}, wantErr: "config: ORDER_EXPIRATION_WINDOW"},
 		{name: "window too short", extra: map[string]string{"ORDER_EXPIRATION_WINDOW": "10ms"}, wantErr: "config: ORDER_EXPIRATION_WINDOW"},

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"crypto/rand"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ func requiredEnv() map[string]string {
 		"RABBITMQ_URL":          "amqp://guest:guest@127.0.0.1:5672/",
 		"ORDERS_URL":            "http://127.0.0.1:4003",
 		"STRIPE_SECRET_KEY":     "sk_test_123",
-		"STRIPE_WEBHOOK_SECRET": "whsec_ticketing_local_development_secret",
+		"STRIPE_WEBHOOK_SECRET": "whsec_" + rand.Text(),
+		"CURSOR_SECRET":         rand.Text(),
 	}
 }
 
@@ -54,12 +56,16 @@ func TestConfig_RefusesMissingOrMisshapenStripeSecrets(t *testing.T) {
 		name, value string
 		want        string
 	}{
-		"no secret key":         {"STRIPE_SECRET_KEY", "", "STRIPE_SECRET_KEY: required but not set"},
-		"no webhook secret":     {"STRIPE_WEBHOOK_SECRET", "", "STRIPE_WEBHOOK_SECRET: required but not set"},
-		"publishable key":       {"STRIPE_SECRET_KEY", "pk_test_123", "STRIPE_SECRET_KEY: must be a Stripe secret or restricted key"},
-		"webhook secret swap":   {"STRIPE_WEBHOOK_SECRET", "sk_test_123456789", "STRIPE_WEBHOOK_SECRET: must be a Stripe webhook signing secret"},
-		"Stripe base not a URL": {"STRIPE_API_BASE", "stripe-mock:12111", "STRIPE_API_BASE: must be an absolute http or https URL"},
-		"no orders service":     {"ORDERS_URL", "", "ORDERS_URL: required but not set"},
+		"no secret key":            {"STRIPE_SECRET_KEY", "", "STRIPE_SECRET_KEY: required but not set"},
+		"no webhook secret":        {"STRIPE_WEBHOOK_SECRET", "", "STRIPE_WEBHOOK_SECRET: required but not set"},
+		"publishable key":          {"STRIPE_SECRET_KEY", "pk_test_123", "STRIPE_SECRET_KEY: must be a Stripe secret or restricted key"},
+		"webhook secret swap":      {"STRIPE_WEBHOOK_SECRET", "sk_test_123456789", "STRIPE_WEBHOOK_SECRET: must be a Stripe webhook signing secret"},
+		"published webhook secret": {"STRIPE_WEBHOOK_SECRET", config.DevelopmentSecrets["STRIPE_WEBHOOK_SECRET"], "STRIPE_WEBHOOK_SECRET: holds a secret published in the ticketing repository"},
+		"Stripe base not a URL":    {"STRIPE_API_BASE", "stripe-mock:12111", "STRIPE_API_BASE: must be an absolute http or https URL"},
+		"no orders service":        {"ORDERS_URL", "", "ORDERS_URL: required but not set"},
+		"no cursor secret":         {"CURSOR_SECRET", "", "CURSOR_SECRET: required but not set"},
+		"short cursor secret":      {"CURSOR_SECRET", "short", "CURSOR_SECRET: must be at least 16 characters long"},
+		"published cursor secret":  {"CURSOR_SECRET", config.DevelopmentSecrets["CURSOR_SECRET"], "CURSOR_SECRET: holds a secret published in the ticketing repository"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -10,6 +10,7 @@ package apierr
 import (
 	"errors"
 	"net/http"
+	"time"
 )
 
 // Kind classifies an error by how a client should react to it; each kind has
@@ -82,7 +83,10 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
-	cause   error
+	// RetryAfter, on a rate-limited error, is how long the client should
+	// wait before trying again (the HTTP edge sends it as Retry-After).
+	RetryAfter time.Duration
+	cause      error
 }
 
 // Error implements error; it includes the cause, so it is for logs only.
@@ -165,6 +169,14 @@ func UnsupportedMediaType(message string) *Error {
 // RateLimited reports too many requests (429, code "rate_limited").
 func RateLimited(message string) *Error {
 	return New(KindRateLimited, "rate_limited", message)
+}
+
+// RateLimitedFor reports too many requests (429, code "rate_limited") that
+// may be retried after retryAfter.
+func RateLimitedFor(message string, retryAfter time.Duration) *Error {
+	e := RateLimited(message)
+	e.RetryAfter = retryAfter
+	return e
 }
 
 // Upstream reports that a third party (named, e.g. "Stripe") failed the

@@ -17,8 +17,10 @@
 // Rules in the validate tag, comma-separated: min=X and max=X bound an int or
 // a duration's value, a string's length, or a list's length; oneof=a|b|c
 // limits a string to the listed values; url requires an absolute http or https
-// URL (for a list: each element). A struct with a Validate() error method is
-// validated by it after its fields load.
+// URL (for a list: each element); secret refuses a value published in this
+// repository unless the stack runner started the process (CheckSecret). A
+// struct with a Validate() error method is validated by it after its fields
+// load.
 //
 // Load reports every problem at once, each naming the variable and the rule,
 // so a misconfigured service fails fast with one complete message.
@@ -117,7 +119,7 @@ func loadField(dst reflect.Value, field reflect.StructField, tag string, lookup 
 	if err := set(dst, raw); err != nil {
 		return fmt.Errorf("config: %s: %w", name, err)
 	}
-	rules, err := parseRules(field.Tag.Get("validate"), dst.Type())
+	rules, err := parseRules(field.Tag.Get("validate"), dst.Type(), lookup)
 	if err != nil {
 		return fmt.Errorf("config: %s: %w", name, err)
 	}

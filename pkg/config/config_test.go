@@ -247,3 +247,57 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+type secretConfig struct {
+	Secret string `env:"CURSOR_SECRET,required" validate:"min=16,secret"`
+}
+
+func TestLoadFrom_RefusesPublishedSecretsOutsideTheStackRunner(t *testing.T) {
+	t.Parallel()
+	published := config.DevelopmentSecrets["CURSOR_SECRET"]
+	refused := "config: CURSOR_SECRET: holds a secret published in the ticketing repository"
+	tests := []struct {
+		name    string
+		env     config.Lookup
+		wantErr string
+	}{
+		{"published, no runner", env("CURSOR_SECRET", published), refused},
+		{"published, unknown runner profile", env("CURSOR_SECRET", published, config.RunnerVariable, "production"), refused},
+		{"another service's published secret", env("CURSOR_SECRET", config.DevelopmentSecrets["AUTH_WEBHOOK_API_KEY"]), refused},
+		{"retired example", env("CURSOR_SECRET", "0123456789abcdef-cursor"), refused},
+		{"published, dev profile", env("CURSOR_SECRET", published, config.RunnerVariable, "dev"), ""},
+		{"published, test profile", env("CURSOR_SECRET", published, config.RunnerVariable, "test"), ""},
+		{"published, bench profile", env("CURSOR_SECRET", published, config.RunnerVariable, "bench"), ""},
+		{"own secret, no runner", env("CURSOR_SECRET", "q9V7xT2mL4pR8sK1wZ6nB3cF"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var cfg secretConfig
+			err := config.LoadFrom(&cfg, tt.env)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("LoadFrom() error = %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("LoadFrom() error = %v, want %q", err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), published):
+				t.Fatalf("the error echoes the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestPublished_CoversEveryDevelopmentSecret(t *testing.T) {
+	t.Parallel()
+	if len(config.DevelopmentSecrets) < 5 {
+		t.Fatalf("DevelopmentSecrets has %d entries, want the five secrets of the stack runner", len(config.DevelopmentSecrets))
+	}
+	for name, v := range config.DevelopmentSecrets {
+		if !config.Published(v) {
+			t.Errorf("Published(%s's development value) = false", name)
+		}
+	}
+	if config.Published("a-secret-nobody-published-0042") {
+		t.Error("Published(an unpublished value) = true")
+	}
+}

@@ -14,8 +14,9 @@ import (
 // rule checks a loaded field; raw is the text it was parsed from.
 type rule func(v reflect.Value, raw string) error
 
-// parseRules turns a validate tag into rules for a field of type t.
-func parseRules(tag string, t reflect.Type) ([]rule, error) {
+// parseRules turns a validate tag into rules for a field of type t; lookup
+// is the environment the field was loaded from.
+func parseRules(tag string, t reflect.Type, lookup Lookup) ([]rule, error) {
 	if tag == "" {
 		return nil, nil
 	}
@@ -33,6 +34,8 @@ func parseRules(tag string, t reflect.Type) ([]rule, error) {
 			r, err = oneOfRule(arg, t)
 		case "url":
 			r, err = urlRule(t)
+		case "secret":
+			r, err = secretRule(t, lookup)
 		default:
 			err = fmt.Errorf("unknown validate rule %q", spec)
 		}

@@ -29,8 +29,11 @@ type Config struct {
 	QueueWait   time.Duration `env:"HTTP_QUEUE_WAIT" default:"30s" validate:"min=0s"`
 }
 
-// privateNetworks are the proxies (nginx) whose X-Forwarded-For is believed
-// for the client address in access logs.
+// privateNetworks are the proxies (nginx) whose X-Real-IP is believed for
+// the client address (access logs, rate limits). nginx sets X-Real-IP to the
+// address it settled on (its own peer, or what a proxy it trusts forwarded),
+// overwriting any a client sent; X-Forwarded-For is not read, since its
+// leftmost entries are whatever the client wrote.
 var privateNetworks = []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
 
 // New returns an engine with the shared middleware, /healthz and /readyz
@@ -49,6 +52,7 @@ func New(logger *slog.Logger, checks ...Check) *gin.Engine {
 	if err := e.SetTrustedProxies(privateNetworks); err != nil {
 		panic(err) // the list above is constant and valid
 	}
+	e.RemoteIPHeaders = []string{"X-Real-IP"}
 	e.Use(requestID(), accessLog(logger), recovery(logger), singleQueryValues())
 	e.NoRoute(func(c *gin.Context) {
 		WriteError(c, errNoRoute)

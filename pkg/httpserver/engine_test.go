@@ -215,3 +215,63 @@ func TestReadyz_RunsChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteError_RateLimitedCarriesRetryAfter(t *testing.T) {
+	t.Parallel()
+	e := httpserver.New(discardLogger())
+	e.GET("/limited/:ms", func(c *gin.Context) {
+		d, _ := time.ParseDuration(c.Param("ms") + "ms")
+		httpserver.WriteError(c, apierr.RateLimitedFor("slow down", d))
+	})
+	tests := []struct {
+		ms   string
+		want string
+	}{
+		{"0", "1"},
+		{"1", "1"},
+		{"1000", "1"},
+		{"1001", "2"},
+		{"900000", "900"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/limited/"+tt.ms, nil))
+		if rec.Code != http.StatusTooManyRequests || decodeError(t, rec).Error.Code != "rate_limited" {
+			t.Fatalf("%sms: %d %s, want 429 rate_limited", tt.ms, rec.Code, rec.Body)
+		}
+		if got := rec.Header().Get("Retry-After"); got != tt.want {
+			t.Errorf("%sms: Retry-After %q, want %q", tt.ms, got, tt.want)
+		}
+	}
+}
+
+// The client address is nginx's X-Real-IP when nginx (a private address)
+// sends it; a client's own X-Forwarded-For is never believed.
+func TestEngine_ClientAddressFromNginxOnly(t *testing.T) {
+	t.Parallel()
+	e := httpserver.New(discardLogger())
+	e.GET("/ip", func(c *gin.Context) { c.String(http.StatusOK, c.ClientIP()) })
+	tests := []struct {
+		name    string
+		peer    string
+		headers map[string]string
+		want    string
+	}{
+		{"nginx's X-Real-IP", "127.0.0.1:5000", map[string]string{"X-Real-IP": "203.0.113.7"}, "203.0.113.7"},
+		{"X-Forwarded-For ignored", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "198.51.100.1", "X-Real-IP": "203.0.113.7"}, "203.0.113.7"},
+		{"X-Forwarded-For alone ignored", "127.0.0.1:5000", map[string]string{"X-Forwarded-For": "198.51.100.1"}, "127.0.0.1"},
+		{"public peer's X-Real-IP ignored", "203.0.113.9:5000", map[string]string{"X-Real-IP": "198.51.100.1"}, "203.0.113.9"},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+		req.RemoteAddr = tt.peer
+		for k, v := range tt.headers {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Body.String() != tt.want {
+			t.Errorf("%s: client %q, want %q", tt.name, rec.Body.String(), tt.want)
+		}
+	}
+}

@@ -22,7 +22,7 @@ type Config struct {
 	MongoDatabase string `env:"MONGO_DATABASE" default:"tickets"`
 	RabbitMQURL   string `env:"RABBITMQ_URL,required"`
 	// CursorSecret signs list cursors; the same on every instance.
-	CursorSecret string `env:"CURSOR_SECRET,required" validate:"min=16"`
+	CursorSecret string `env:"CURSOR_SECRET,required" validate:"min=16,secret"`
 }
 
 // Validate checks what the field rules cannot: the broker URL's scheme.

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"strings"
@@ -25,7 +26,7 @@ var required = map[string]string{
 	"KETO_READ_URL":     "http://127.0.0.1:4466",
 	"KETO_WRITE_URL":    "http://127.0.0.1:4467",
 	"RABBITMQ_URL":      "amqp://guest:guest@127.0.0.1:5672/",
-	"CURSOR_SECRET":     "0123456789abcdef-cursor",
+	"CURSOR_SECRET":     rand.Text(),
 }
 
 func TestConfig_ReadsTheContractVariables(t *testing.T) {
@@ -52,6 +53,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 					len(c.Session.AllowedOrigins) == 1
 			},
 		},
+		{name: "published cursor secret", extra: map[string]string{"CURSOR_SECRET": config.DevelopmentSecrets["CURSOR_SECRET"]}, wantErr: "config: CURSOR_SECRET: holds a secret published in the ticketing repository"},
 		{name: "cursor secret missing", drop: "CURSOR_SECRET", wantErr: "config: CURSOR_SECRET: required but not set"},
 		{name: "cursor secret short", extra: map[string]string{"CURSOR_SECRET": "short"}, wantErr: "config: CURSOR_SECRET: must be at least 16 characters long"},
 		{name: "rabbitmq missing", drop: "RABBITMQ_URL", wantErr: "config: RABBITMQ_URL: required but not set"},
