@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ticketing/ticketing/pkg/apierr"
 )
 
 const (
@@ -61,6 +63,16 @@ func isHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckNewPassword applies the sign-up password rule to a password chosen
+// anywhere else (Kratos' registration and settings flows): a validation error
+// naming field, or nil.
+func CheckNewPassword(field, password string) error {
+	if problem := passwordProblem(password); problem != "" {
+		return apierr.Validation(apierr.Field(field, problem))
+	}
+	return nil
 }
 
 // passwordProblem says what is wrong with a new password, or "".
