@@ -480,3 +480,42 @@ func TestOnSignUpWebhook_NotRoutedByNginx(t *testing.T) {
 			wantError(t, http.StatusNotFound, "not_found", "")
 	}
 }
+
+// TestRegistration_RateLimitedPerAccount: registrations naming one email,
+// from many addresses and through every registration path, are limited per
+// account (the test profile's AUTH_IDENTIFIER_RATE is 20 a minute): a
+// probe of whether an email is registered, or a flood of mail to it, cannot
+// go on.
+func TestRegistration_RateLimitedPerAccount(t *testing.T) {
+	t.Parallel()
+	owner := signUp(t, "probed")
+	const attempts = 30
+	codes := map[int]int{}
+	var last429 response
+	paths := []string{"/api/users/sign-up", "api", "browser-json", "browser-form"}
+	for i := range attempts {
+		v := newVisitor(t) // a new address each time: only the account is common
+		var r response
+		switch style := paths[i%len(paths)]; style {
+		case "/api/users/sign-up":
+			r = v.send(t, "POST", style, map[string]string{"email": owner.Email, "password": goodPassword}, nil)
+		default:
+			f := v.startFlow(t, "registration", flowStyle(style))
+			r = v.submit(t, "registration", flowStyle(style), f, map[string]string{
+				"method": "password", "password": goodPassword, "traits.email": owner.Email,
+			})
+		}
+		codes[r.Status]++
+		if r.Status == http.StatusTooManyRequests {
+			last429 = r
+		}
+	}
+	t.Logf("%d registrations of one taken email from %d addresses → %v", attempts, attempts, codes)
+	if codes[http.StatusTooManyRequests] == 0 {
+		t.Fatalf("%d registrations of one email were never rate limited: %v", attempts, codes)
+	}
+	want429(t, last429)
+	if codes[http.StatusCreated]+codes[http.StatusOK] != 0 {
+		t.Fatalf("a taken email was registered again: %v", codes)
+	}
+}
