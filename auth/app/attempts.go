@@ -132,6 +132,8 @@ func (a *Attempts) Record(ctx context.Context, at Attempt, outcome Outcome) {
 	if at.Kind != PasswordCheck || at.Identifier == "" || outcome == Undecided {
 		return
 	}
+	// A client that hangs up once it has its answer must not escape the count.
+	ctx = context.WithoutCancel(ctx)
 	account := identifierKey(at.Identifier)
 	keys := []struct {
 		backoff FailureBackoff
