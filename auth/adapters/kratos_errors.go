@@ -22,8 +22,6 @@ const (
 	msgPasswordBreached              = 4000034
 )
 
-var errInvalidCredentials = apierr.Invalid("invalid_credentials", "the email or password is incorrect")
-
 // uiText is a message in a Kratos flow's UI.
 type uiText struct {
 	ID   int    `json:"id"`
@@ -89,7 +87,7 @@ func flowRefusal(kind string, raw []byte) error {
 	case ids[msgDuplicateCredentials] || ids[msgDuplicateCredentialsWithHints]:
 		return domain.ErrEmailTaken
 	case ids[msgInvalidCredentials]:
-		return errInvalidCredentials
+		return domain.ErrInvalidCredentials
 	case len(fields) > 0:
 		return apierr.Validation(fields...)
 	case len(general) > 0:

@@ -207,7 +207,7 @@ func TestSignUp(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
 			users := tt.users()
-			h := app.NewSignUpHandler(&apptest.Identities{Err: tt.kratosErr}, users, slog.New(slog.NewJSONHandler(&logs, nil)))
+			h := app.NewSignUpHandler(&apptest.Identities{Err: tt.kratosErr}, users, apptest.Unlimited(), slog.New(slog.NewJSONHandler(&logs, nil)))
 			got, err := h.Handle(context.Background(), tt.cmd)
 			if tt.wantStatus != 0 {
 				if apierr.Status(err) != tt.wantStatus {
@@ -244,7 +244,7 @@ func TestSignIn_RequiresBothFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := app.NewSignInHandler(&apptest.Identities{}).Handle(context.Background(), tt.cmd)
+			_, err := app.NewSignInHandler(&apptest.Identities{}, apptest.Unlimited()).Handle(context.Background(), tt.cmd)
 			if tt.wantStatus == 0 && err != nil || tt.wantStatus != 0 && apierr.Status(err) != tt.wantStatus {
 				t.Errorf("Handle() = %v, want status %d", err, tt.wantStatus)
 			}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ticketing/ticketing/auth/domain/passwords"
+	"github.com/ticketing/ticketing/pkg/apierr"
 	"github.com/ticketing/ticketing/pkg/validation"
 )
 
@@ -66,6 +67,16 @@ func isHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckNewPassword applies the password rule to a password chosen anywhere
+// else (Kratos' registration and settings flows): a validation error naming
+// field, or nil.
+func CheckNewPassword(field, password string) error {
+	if problem := PasswordProblem(password); problem != "" {
+		return apierr.Validation(apierr.Field(field, problem))
+	}
+	return nil
 }
 
 // PasswordProblem says what is wrong with a new password, or "": the rule
