@@ -6,7 +6,7 @@ export GOFLAGS := -buildvcs=false
 STACK := .cache/bin/stack
 MODULES := . pkg auth $(wildcard tickets orders payments expiration)
 
-.PHONY: up down wipe status test test-unit test-e2e vet fmt stack bench
+.PHONY: up down wipe status test test-unit test-e2e vet fmt stack bench passwords
 
 ## up: install what is missing, build, start the whole stack; prints the URL
 up: stack
@@ -39,6 +39,11 @@ bench: stack
 vet:
 	@test -z "$$(gofmt -l $(MODULES))" || { gofmt -l $(MODULES); exit 1; }
 	@for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
+
+## passwords: regenerate auth's list of common passwords from its npm
+## package (docs/passwords.md)
+passwords:
+	@scripts/passwords
 
 stack:
 	@go build -o $(STACK) ./cmd/stack

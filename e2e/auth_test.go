@@ -196,19 +196,26 @@ func TestCurrentUser_RejectsMissingAndBadTokens(t *testing.T) {
 
 func TestOnSignUpWebhook_RequiresAPIKeyAndIsIdempotent(t *testing.T) {
 	t.Parallel()
-	id := "0b5e7c1e-5a5e-4c1e-9d7e-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")[:12]
-	body := map[string]any{"identity": map[string]any{"id": id, "traits": map[string]any{"email": uniqueEmail("hook")}}}
-	key := stackEnv["TEST_AUTH_WEBHOOK_API_KEY"]
-	if key == "" {
-		t.Fatal("TEST_AUTH_WEBHOOK_API_KEY is not set")
+	// The hook records identities Kratos has: one made with the admin API.
+	email := uniqueEmail("hook")
+	var created struct{ ID string }
+	kratosAdmin(t, "POST", "/admin/identities", map[string]any{"schema_id": "default", "traits": map[string]any{"email": email}}).
+		wantStatus(t, http.StatusCreated).decode(t, &created)
+	id := created.ID
+	body := map[string]any{"identity": map[string]any{"id": id, "traits": map[string]any{"email": email}}}
+	key, auth := stackEnv["TEST_AUTH_WEBHOOK_API_KEY"], stackEnv["TEST_AUTH_URL"]
+	if key == "" || auth == "" {
+		t.Fatal("TEST_AUTH_WEBHOOK_API_KEY or TEST_AUTH_URL is not set")
 	}
-	do(t, request{Method: "POST", Path: "/api/users/on-sign-up", Body: body}).
+	// Kratos calls auth directly; nginx does not route the web hook
+	// (TestOnSignUpWebhook_NotRoutedByNginx).
+	do(t, request{Base: auth, Method: "POST", Path: "/api/users/on-sign-up", Body: body}).
 		wantError(t, http.StatusUnauthorized, "", "")
-	do(t, request{Method: "POST", Path: "/api/users/on-sign-up", Body: body, Headers: map[string]string{"X-Ory-API-Key": key + "x"}}).
+	do(t, request{Base: auth, Method: "POST", Path: "/api/users/on-sign-up", Body: body, Headers: map[string]string{"X-Ory-API-Key": key + "x"}}).
 		wantError(t, http.StatusUnauthorized, "", "")
 	var count int64
 	for i := 0; i < 2; i++ {
-		do(t, request{Method: "POST", Path: "/api/users/on-sign-up", Body: body, Headers: map[string]string{"X-Ory-API-Key": key}}).
+		do(t, request{Base: auth, Method: "POST", Path: "/api/users/on-sign-up", Body: body, Headers: map[string]string{"X-Ory-API-Key": key}}).
 			wantStatus(t, http.StatusOK)
 		n, err := mongoDB(t, "auth").Collection("users").CountDocuments(context.Background(), bson.M{"_id": id})
 		if err != nil {

@@ -538,6 +538,7 @@ func TestPayments_BadInput(t *testing.T) {
 			{Method: "GET", Path: "/api/payments/not-an-id", Token: buyer.Token},
 			{Method: "GET", Path: "/api/payments?orderId=not-an-id", Token: buyer.Token},
 			{Method: "POST", Path: "/api/payments/not-an-id/refund", Token: buyer.Token},
+			{Method: "POST", Path: "/api/payments/not-an-id/resolve", Token: buyer.Token, Body: map[string]string{"action": "accept"}},
 			{Method: "POST", Path: "/api/payments", Token: buyer.Token, Body: map[string]string{"orderId": "12345"}},
 		} {
 			do(t, r).wantError(t, http.StatusBadRequest, "validation_failed", "")
@@ -566,6 +567,8 @@ func TestPayments_BadInput(t *testing.T) {
 			{Method: "POST", Path: "/api/payments", Body: map[string]string{"orderId": o.ID}},
 			{Method: "GET", Path: "/api/payments?orderId=" + o.ID},
 			{Method: "POST", Path: "/api/payments/65f000000000000000000000/refund"},
+			{Method: "GET", Path: "/api/payments?status=review"},
+			{Method: "POST", Path: "/api/payments/65f000000000000000000000/resolve", Body: map[string]string{"action": "accept"}},
 		} {
 			do(t, r).wantError(t, http.StatusUnauthorized, "unauthenticated", "")
 		}
@@ -607,7 +610,7 @@ func TestPayments_OpenAPIDocument(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi %q", doc.OpenAPI)
 	}
-	for _, path := range []string{"/api/payments", "/api/payments/{id}", "/api/payments/{id}/refund", "/api/payments/webhook"} {
+	for _, path := range []string{"/api/payments", "/api/payments/{id}", "/api/payments/{id}/refund", "/api/payments/{id}/resolve", "/api/payments/webhook"} {
 		if doc.Paths[path] == nil {
 			t.Errorf("the document lacks %s", path)
 		}

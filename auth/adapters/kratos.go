@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/ticketing/ticketing/auth/app"
 	"github.com/ticketing/ticketing/auth/domain"
@@ -110,6 +111,10 @@ func (k *KratosClient) completeFlow(ctx context.Context, kind string, body any) 
 		return app.SignedIn{}, err
 	case status == http.StatusBadRequest:
 		return app.SignedIn{}, flowRefusal(kind, raw)
+	case status == http.StatusBadGateway && webhookConflict(raw):
+		// auth's own registration web hook refused the user (and removed
+		// the identity Kratos had saved): the email is another account's.
+		return app.SignedIn{}, domain.ErrEmailTaken
 	case status != http.StatusOK:
 		return app.SignedIn{}, unexpected("submit "+kind+" flow", status, raw)
 	}
@@ -129,6 +134,15 @@ func signedIn(kind string, raw []byte) (app.SignedIn, error) {
 	if ok.Identity != nil {
 		identity = *ok.Identity
 	}
+	user, err := userOf(kind, identity)
+	if err != nil {
+		return app.SignedIn{}, err
+	}
+	return app.SignedIn{User: user, Token: ok.SessionToken}, nil
+}
+
+// userOf converts an identity Kratos answered what with.
+func userOf(what string, identity session.KratosIdentity) (*domain.User, error) {
 	id := identity.Identity()
 	var name domain.Name
 	if id.Name != nil {
@@ -136,9 +150,9 @@ func signedIn(kind string, raw []byte) (app.SignedIn, error) {
 	}
 	user, err := domain.NewUser(id.ID, id.Email, name)
 	if err != nil {
-		return app.SignedIn{}, apierr.Internal(fmt.Errorf("kratos: %s answered an identity auth cannot use: %w", kind, err))
+		return nil, apierr.Internal(fmt.Errorf("kratos: %s answered an identity auth cannot use: %w", what, err))
 	}
-	return app.SignedIn{User: user, Token: ok.SessionToken}, nil
+	return user, nil
 }
 
 // RevokeToken ends a token's session (native logout). Kratos answers 403 for
@@ -169,19 +183,56 @@ func (k *KratosClient) RevokeSession(ctx context.Context, sessionID string) erro
 	return unexpected("revoke session", status, raw)
 }
 
-// IdentityExists asks the admin API for the identity.
-func (k *KratosClient) IdentityExists(ctx context.Context, id string) (bool, error) {
+// Identity asks the admin API for the identity.
+func (k *KratosClient) Identity(ctx context.Context, id string) (*domain.User, error) {
 	status, raw, err := k.call(ctx, http.MethodGet, k.admin.JoinPath("admin", "identities", id), nil)
-	if err != nil {
-		return false, err
+	switch {
+	case err != nil:
+		return nil, err
+	case status == http.StatusNotFound:
+		return nil, domain.ErrIdentityNotFound
+	case status != http.StatusOK:
+		return nil, unexpected("get identity", status, raw)
 	}
-	switch status {
-	case http.StatusOK:
-		return true, nil
-	case http.StatusNotFound:
+	var wire session.KratosIdentity
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		return nil, apierr.Unavailable("Kratos", fmt.Errorf("decode identity %s: %w", id, err))
+	}
+	return userOf("get identity", wire)
+}
+
+// DeleteIdentityCreatedWithin deletes the identity if Kratos created it at
+// most window ago.
+func (k *KratosClient) DeleteIdentityCreatedWithin(ctx context.Context, id string, window time.Duration) (bool, error) {
+	identity := k.admin.JoinPath("admin", "identities", id)
+	status, raw, err := k.call(ctx, http.MethodGet, identity, nil)
+	switch {
+	case err != nil:
+		return false, err
+	case status == http.StatusNotFound:
+		return false, nil
+	case status != http.StatusOK:
+		return false, unexpected("get identity", status, raw)
+	}
+	var created struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	if err := json.Unmarshal(raw, &created); err != nil || created.CreatedAt.IsZero() {
+		return false, apierr.Unavailable("Kratos", fmt.Errorf("identity %s: no creation time in %.256q (%v)", id, raw, err))
+	}
+	if time.Since(created.CreatedAt) > window {
 		return false, nil
 	}
-	return false, unexpected("get identity", status, raw)
+	status, raw, err = k.call(ctx, http.MethodDelete, identity, nil)
+	switch {
+	case err != nil:
+		return false, err
+	case status == http.StatusNoContent:
+		return true, nil
+	case status == http.StatusNotFound:
+		return false, nil
+	}
+	return false, unexpected("delete identity", status, raw)
 }
 
 // Ready reports whether Kratos is ready, for readiness checks. It asks the

@@ -3,6 +3,7 @@ package adapters
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/ticketing/ticketing/auth/domain"
@@ -20,8 +21,6 @@ const (
 	msgPasswordTooLong               = 4000033
 	msgPasswordBreached              = 4000034
 )
-
-var errInvalidCredentials = apierr.Invalid("invalid_credentials", "the email or password is incorrect")
 
 // uiText is a message in a Kratos flow's UI.
 type uiText struct {
@@ -88,7 +87,7 @@ func flowRefusal(kind string, raw []byte) error {
 	case ids[msgDuplicateCredentials] || ids[msgDuplicateCredentialsWithHints]:
 		return domain.ErrEmailTaken
 	case ids[msgInvalidCredentials]:
-		return errInvalidCredentials
+		return domain.ErrInvalidCredentials
 	case len(fields) > 0:
 		return apierr.Validation(fields...)
 	case len(general) > 0:
@@ -107,4 +106,17 @@ func fieldOf(node string) string {
 		return "email"
 	}
 	return strings.TrimPrefix(node, "traits.")
+}
+
+// webhookConflict reports whether Kratos' 502 answer to a flow says that a
+// web hook answered 409. Kratos v1.3.1 passes on no more of a failed web
+// hook's answer than its status, in error.message.
+func webhookConflict(raw []byte) bool {
+	var answer struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	return json.Unmarshal(raw, &answer) == nil &&
+		answer.Error.Message == fmt.Sprintf("webhook failed with status code %d", http.StatusConflict)
 }

@@ -174,6 +174,11 @@ func TestKratosFlows_MapRefusals(t *testing.T) {
 		{"general refusal", "login", 400, generalAnswer, 400, "login_refused", map[string]string{}},
 		{"refusal without error message", "registration", 400, infoOnlyAnswer, 500, "internal", nil},
 		{"kratos fails", "registration", 500, `{"error":{"code":500}}`, 503, "dependency_unavailable", nil},
+		{"registration web hook found a conflict", "registration", 502,
+			`{"error":{"code":502,"status":"Bad Gateway","reason":"A third-party upstream service responded improperly. Please try again later.","message":"webhook failed with status code 409"}}`,
+			409, "email_taken", map[string]string{"email": "is already taken"}},
+		{"registration web hook failed otherwise", "registration", 502,
+			`{"error":{"code":502,"status":"Bad Gateway","message":"webhook failed with status code 503"}}`, 503, "dependency_unavailable", nil},
 		{"kratos overloaded", "login", 429, ``, 503, "dependency_unavailable", nil},
 		{"flow expired", "login", 410, `{"error":{"id":"self_service_flow_expired"}}`, 500, "internal", nil},
 		{"success without token", "registration", 200, `{"identity":{"id":"` + identityID + `","traits":{"email":"a@example.com"}}}`, 500, "internal", nil},
@@ -209,13 +214,15 @@ func TestKratos_UnreachableIs503(t *testing.T) {
 	creds, _ := domain.NewCredentials("a@example.com", "pw")
 	_, loginErr := kratos.Login(ctx, creds)
 	_, regErr := kratos.Register(ctx, registration(t, domain.Name{}))
-	_, existsErr := kratos.IdentityExists(ctx, identityID)
+	_, identityErr := kratos.Identity(ctx, identityID)
+	_, deleteErr := kratos.DeleteIdentityCreatedWithin(ctx, identityID, time.Minute)
 	for name, err := range map[string]error{
 		"login":           loginErr,
 		"register":        regErr,
 		"revoke token":    kratos.RevokeToken(ctx, "t"),
 		"revoke session":  kratos.RevokeSession(ctx, "s"),
-		"identity exists": existsErr,
+		"identity":        identityErr,
+		"delete identity": deleteErr,
 		"ready":           kratos.Ready(ctx),
 	} {
 		e, ok := apierr.As(err)
@@ -270,31 +277,78 @@ func TestKratosRevoke(t *testing.T) {
 	}
 }
 
-func TestKratosIdentityExistsAndReady(t *testing.T) {
+func TestKratosIdentityAndReady(t *testing.T) {
 	t.Parallel()
+	identity := `{"id":"` + identityID + `","schema_id":"default","state":"active","traits":{"email":"Alice@example.com","name":{"first":"Alice"}}}`
 	tests := []struct {
 		name       string
 		status     int
-		wantExists bool
-		wantErr    bool
+		body       string
+		wantEmail  string
+		wantStatus int // 0: success
 	}{
-		{"exists", 200, true, false},
-		{"deleted", 404, false, false},
-		{"kratos fails", 500, false, true},
+		{"exists", 200, identity, "alice@example.com", 0},
+		{"deleted", 404, `{"error":{"code":404}}`, "", 404},
+		{"kratos fails", 500, `{}`, "", 503},
+		{"unusable identity", 200, `{"id":"nope"}`, "", 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			kratos, _ := newKratos(t, map[string]answer{
-				"GET /admin-api/admin/identities/" + identityID: {tt.status, `{}`},
+				"GET /admin-api/admin/identities/" + identityID: {tt.status, tt.body},
 				"GET /admin-api/admin/health/ready":             {tt.status, `{"status":"ok"}`},
 			})
-			exists, err := kratos.IdentityExists(context.Background(), identityID)
-			if exists != tt.wantExists || (err != nil) != tt.wantErr {
-				t.Errorf("IdentityExists = %v, %v", exists, err)
+			u, err := kratos.Identity(context.Background(), identityID)
+			switch {
+			case tt.wantStatus == 0 && (err != nil || u.Email() != tt.wantEmail || u.Name().First != "Alice"):
+				t.Errorf("Identity = %+v, %v; want email %s", u, err, tt.wantEmail)
+			case tt.wantStatus != 0 && apierr.Status(err) != tt.wantStatus:
+				t.Errorf("Identity error = %v, want status %d", err, tt.wantStatus)
 			}
 			if readyErr := kratos.Ready(context.Background()); (readyErr != nil) != (tt.status != 200) {
 				t.Errorf("Ready = %v", readyErr)
+			}
+		})
+	}
+}
+
+func TestKratosDeleteIdentityCreatedWithin(t *testing.T) {
+	t.Parallel()
+	get := "GET /admin-api/admin/identities/" + identityID
+	remove := "DELETE /admin-api/admin/identities/" + identityID
+	createdAt := func(ago time.Duration) string {
+		return `{"id":"` + identityID + `","created_at":"` + time.Now().Add(-ago).UTC().Format(time.RFC3339Nano) + `"}`
+	}
+	tests := []struct {
+		name        string
+		answers     map[string]answer
+		wantDeleted bool
+		wantStatus  int // 0: success
+		wantDelete  bool
+	}{
+		{"created just now: deleted", map[string]answer{get: {200, createdAt(time.Second)}, remove: {204, ``}}, true, 0, true},
+		{"created long ago: kept", map[string]answer{get: {200, createdAt(time.Hour)}, remove: {204, ``}}, false, 0, false},
+		{"already gone", map[string]answer{get: {404, `{}`}}, false, 0, false},
+		{"gone meanwhile", map[string]answer{get: {200, createdAt(time.Second)}, remove: {404, `{}`}}, false, 0, true},
+		{"no creation time", map[string]answer{get: {200, `{"id":"` + identityID + `"}`}}, false, 503, false},
+		{"reading fails", map[string]answer{get: {500, `{}`}}, false, 503, false},
+		{"delete fails", map[string]answer{get: {200, createdAt(time.Second)}, remove: {500, `{}`}}, false, 503, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			kratos, standIn := newKratos(t, tt.answers)
+			deleted, err := kratos.DeleteIdentityCreatedWithin(context.Background(), identityID, time.Minute)
+			if deleted != tt.wantDeleted || tt.wantStatus == 0 && err != nil || tt.wantStatus != 0 && apierr.Status(err) != tt.wantStatus {
+				t.Errorf("DeleteIdentityCreatedWithin = %v, %v; want %v, status %d", deleted, err, tt.wantDeleted, tt.wantStatus)
+			}
+			askedToDelete := false
+			for _, r := range standIn.seen {
+				askedToDelete = askedToDelete || r.method == "DELETE"
+			}
+			if askedToDelete != tt.wantDelete {
+				t.Errorf("sent a DELETE: %v, want %v", askedToDelete, tt.wantDelete)
 			}
 		})
 	}

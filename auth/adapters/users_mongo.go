@@ -72,7 +72,7 @@ func (r *MongoUserRepository) Upsert(ctx context.Context, u *domain.User) error 
 	opts := options.Update().SetUpsert(true)
 	var err error
 	for range 2 {
-		if _, err = r.users.UpdateOne(ctx, filter, update, opts); !mongo.IsDuplicateKeyError(err) {
+		if _, err = r.users.UpdateOne(ctx, filter, update, opts); !mongodb.IsDuplicateKey(err) {
 			return mongodb.Error(err)
 		}
 	}

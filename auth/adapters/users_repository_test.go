@@ -151,6 +151,32 @@ func TestRepository_UpsertReplacesTheRecord(t *testing.T) {
 	})
 }
 
+// The same rule when a stored user's email changes to one another holds:
+// the update path, which FerretDB on PostgreSQL reports differently from an
+// insert.
+func TestRepository_EmailChangeToATakenEmailIsRejected(t *testing.T) {
+	t.Parallel()
+	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
+		ctx := context.Background()
+		first, second := newUser(t, "erin@example.com", "", ""), newUser(t, "erin.other@example.com", "", "")
+		for _, u := range []*domain.User{first, second} {
+			if err := repo.Upsert(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		moved, err := domain.NewUser(second.ID(), "erin@example.com", domain.Name{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.Upsert(ctx, moved); !errors.Is(err, domain.ErrEmailTaken) {
+			t.Fatalf("upsert = %v, want ErrEmailTaken", err)
+		}
+		if got, err := repo.ByID(ctx, second.ID()); err != nil || !sameUser(got, second) {
+			t.Errorf("second user is %+v, %v; want unchanged", got, err)
+		}
+	})
+}
+
 func TestRepository_SecondUserWithTheSameEmailIsRejected(t *testing.T) {
 	t.Parallel()
 	forEachRepository(t, func(t *testing.T, repo domain.Repository) {

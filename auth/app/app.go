@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/ticketing/ticketing/auth/domain"
 )
@@ -32,8 +33,12 @@ type IdentityProvider interface {
 	// RevokeSession ends the session with id; an unknown or already ended
 	// session is not an error.
 	RevokeSession(ctx context.Context, sessionID string) error
-	// IdentityExists reports whether an identity with id exists.
-	IdentityExists(ctx context.Context, id string) (bool, error)
+	// Identity returns the identity with id as Kratos holds it now, or
+	// domain.ErrIdentityNotFound.
+	Identity(ctx context.Context, id string) (*domain.User, error)
+	// DeleteIdentityCreatedWithin deletes the identity with id if Kratos
+	// created it at most window ago, and reports whether it did.
+	DeleteIdentityCreatedWithin(ctx context.Context, id string, window time.Duration) (bool, error)
 }
 
 // SignedIn is a user and the token of their new session.

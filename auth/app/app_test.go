@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -29,43 +30,88 @@ func (failingRepository) Upsert(context.Context, *domain.User) error {
 
 func TestRecordSignedUpUser(t *testing.T) {
 	t.Parallel()
+	const alice, moved = "alice@example.com", "moved@example.com"
 	tests := []struct {
-		name       string
-		stored     []*domain.User
-		kratosHas  map[string]bool
-		cmd        app.RecordSignedUpUser
-		wantStatus int // 0: success
-		wantHolder string
+		name        string
+		stored      []*domain.User
+		kratos      map[string]string // identity id → its email in Kratos
+		old         []string          // identities created long ago
+		users       domain.Repository // nil: an empty in-memory repository
+		cmd         app.RecordSignedUpUser
+		wantStatus  int               // 0: success
+		wantRecords map[string]string // identity id → its recorded email ("" none)
+		wantDeleted []string          // identities removed from Kratos
 	}{
 		{
-			name:       "new user",
-			cmd:        app.RecordSignedUpUser{ID: aliceID, Email: "Alice@example.com", FirstName: "Alice"},
-			wantHolder: aliceID,
+			name:        "new user",
+			kratos:      map[string]string{aliceID: alice},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: "Alice@example.com", FirstName: "Alice"},
+			wantRecords: map[string]string{aliceID: alice},
 		},
 		{
-			name:       "same user again",
-			stored:     []*domain.User{storedUser(aliceID, "alice@example.com")},
-			cmd:        app.RecordSignedUpUser{ID: aliceID, Email: "alice@example.com"},
-			wantHolder: aliceID,
+			name:        "same user again",
+			stored:      []*domain.User{storedUser(aliceID, alice)},
+			kratos:      map[string]string{aliceID: alice},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantRecords: map[string]string{aliceID: alice},
 		},
 		{
-			name:       "email held by an identity Kratos no longer has",
-			stored:     []*domain.User{storedUser(staleID, "alice@example.com")},
-			kratosHas:  map[string]bool{aliceID: true},
-			cmd:        app.RecordSignedUpUser{ID: aliceID, Email: "alice@example.com"},
-			wantHolder: aliceID,
+			name:        "replayed with an older email: Kratos' copy is recorded",
+			stored:      []*domain.User{storedUser(aliceID, moved)},
+			kratos:      map[string]string{aliceID: moved},
+			old:         []string{aliceID},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantRecords: map[string]string{aliceID: moved},
 		},
 		{
-			name:       "email held by a live identity",
-			stored:     []*domain.User{storedUser(staleID, "alice@example.com")},
-			kratosHas:  map[string]bool{staleID: true, aliceID: true},
-			cmd:        app.RecordSignedUpUser{ID: aliceID, Email: "alice@example.com"},
-			wantStatus: 409,
-			wantHolder: staleID,
+			name:        "email held by an identity Kratos no longer has",
+			stored:      []*domain.User{storedUser(staleID, alice)},
+			kratos:      map[string]string{aliceID: alice},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantRecords: map[string]string{aliceID: alice, staleID: ""},
+		},
+		{
+			name:        "email held by an identity whose email an admin changed",
+			stored:      []*domain.User{storedUser(staleID, alice)},
+			kratos:      map[string]string{aliceID: alice, staleID: moved},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantRecords: map[string]string{aliceID: alice, staleID: moved},
+		},
+		{
+			name:        "email held by a live identity: conflict, the unfinished registration removed",
+			stored:      []*domain.User{storedUser(staleID, alice)},
+			kratos:      map[string]string{staleID: alice, aliceID: alice},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantStatus:  409,
+			wantRecords: map[string]string{staleID: alice, aliceID: ""},
+			wantDeleted: []string{aliceID},
+		},
+		{
+			name:        "conflict for an identity created long ago (a replay): kept",
+			stored:      []*domain.User{storedUser(staleID, alice)},
+			kratos:      map[string]string{staleID: alice, aliceID: alice},
+			old:         []string{aliceID},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantStatus:  409,
+			wantRecords: map[string]string{staleID: alice},
+		},
+		{
+			name:        "database down: the unfinished registration removed",
+			kratos:      map[string]string{aliceID: alice},
+			users:       failingRepository{Repository: adapters.NewMemoryUserRepository()},
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantStatus:  503,
+			wantDeleted: []string{aliceID},
+		},
+		{
+			name:        "identity Kratos does not have",
+			cmd:         app.RecordSignedUpUser{ID: aliceID, Email: alice},
+			wantStatus:  404,
+			wantRecords: map[string]string{aliceID: ""},
 		},
 		{
 			name:       "zero id (web hook configured with response.parse)",
-			cmd:        app.RecordSignedUpUser{ID: "00000000-0000-0000-0000-000000000000", Email: "alice@example.com"},
+			cmd:        app.RecordSignedUpUser{ID: "00000000-0000-0000-0000-000000000000", Email: alice},
 			wantStatus: 400,
 		},
 	}
@@ -73,23 +119,39 @@ func TestRecordSignedUpUser(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			users := adapters.NewMemoryUserRepository()
+			memory := adapters.NewMemoryUserRepository()
 			for _, u := range tt.stored {
-				if err := users.Upsert(ctx, u); err != nil {
+				if err := memory.Upsert(ctx, u); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h := app.NewRecordSignedUpUserHandler(users, &apptest.Identities{Existing: tt.kratosHas})
+			users := tt.users
+			if users == nil {
+				users = memory
+			}
+			identities := &apptest.Identities{Kratos: map[string]*domain.User{}, Old: map[string]bool{}}
+			for id, email := range tt.kratos {
+				identities.Kratos[id] = storedUser(id, email)
+			}
+			for _, id := range tt.old {
+				identities.Old[id] = true
+			}
+			h := app.NewRecordSignedUpUserHandler(users, identities, slog.New(slog.DiscardHandler))
 			err := h.Handle(ctx, tt.cmd)
 			if tt.wantStatus == 0 && err != nil || tt.wantStatus != 0 && apierr.Status(err) != tt.wantStatus {
 				t.Fatalf("Handle() = %v, want status %d", err, tt.wantStatus)
 			}
-			if tt.wantHolder == "" {
-				return
+			for id, email := range tt.wantRecords {
+				got, err := memory.ByID(ctx, id)
+				switch {
+				case email == "" && !errors.Is(err, domain.ErrUserNotFound):
+					t.Errorf("user %s recorded (%v, %v), want none", id, got, err)
+				case email != "" && (err != nil || got.Email() != email):
+					t.Errorf("user %s = %v (%v), want email %s", id, got, err, email)
+				}
 			}
-			holder, err := users.ByEmail(ctx, "alice@example.com")
-			if err != nil || holder.ID() != tt.wantHolder {
-				t.Errorf("email held by %v (%v), want %s", holder, err, tt.wantHolder)
+			if got := identities.Deleted(); fmt.Sprint(got) != fmt.Sprint(tt.wantDeleted) && len(got)+len(tt.wantDeleted) > 0 {
+				t.Errorf("deleted from Kratos %v, want %v", got, tt.wantDeleted)
 			}
 		})
 	}
@@ -145,7 +207,7 @@ func TestSignUp(t *testing.T) {
 			t.Parallel()
 			var logs bytes.Buffer
 			users := tt.users()
-			h := app.NewSignUpHandler(&apptest.Identities{Err: tt.kratosErr}, users, slog.New(slog.NewJSONHandler(&logs, nil)))
+			h := app.NewSignUpHandler(&apptest.Identities{Err: tt.kratosErr}, users, apptest.Unlimited(), slog.New(slog.NewJSONHandler(&logs, nil)))
 			got, err := h.Handle(context.Background(), tt.cmd)
 			if tt.wantStatus != 0 {
 				if apierr.Status(err) != tt.wantStatus {
@@ -182,7 +244,7 @@ func TestSignIn_RequiresBothFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := app.NewSignInHandler(&apptest.Identities{}).Handle(context.Background(), tt.cmd)
+			_, err := app.NewSignInHandler(&apptest.Identities{}, apptest.Unlimited()).Handle(context.Background(), tt.cmd)
 			if tt.wantStatus == 0 && err != nil || tt.wantStatus != 0 && apierr.Status(err) != tt.wantStatus {
 				t.Errorf("Handle() = %v, want status %d", err, tt.wantStatus)
 			}

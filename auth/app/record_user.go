@@ -9,9 +9,10 @@ import (
 )
 
 // userRecorder stores users as Kratos knows them. Kratos is the source of
-// truth: an email held in auth's database by an identity Kratos no longer has
-// (deleted by an admin) is released rather than refused, so that recording a
-// new user never fails because of a stale record.
+// truth, and its identifiers are unique: an email held in auth's database by
+// an identity Kratos no longer has (deleted by an admin), or whose email an
+// admin changed, is a stale record, brought up to date rather than refused,
+// so that recording a new user never fails because of it.
 type userRecorder struct {
 	users      domain.Repository
 	identities IdentityProvider
@@ -29,15 +30,29 @@ func (r userRecorder) record(ctx context.Context, u *domain.User) error {
 	case err != nil:
 		return err
 	}
-	exists, err := r.identities.IdentityExists(ctx, holder.ID())
-	if err != nil {
-		return err
-	}
-	if exists {
-		return fmt.Errorf("record user %s: %w (held by identity %s)", u.ID(), domain.ErrEmailTaken, holder.ID())
-	}
-	if err := r.users.Delete(ctx, holder.ID()); err != nil {
-		return err
+	if err := r.release(ctx, holder); err != nil {
+		return fmt.Errorf("record user %s: %w", u.ID(), err)
 	}
 	return r.users.Upsert(ctx, u)
+}
+
+// release frees the email holder's record holds, unless Kratos says the
+// holder has that email still (a true conflict: ErrEmailTaken).
+func (r userRecorder) release(ctx context.Context, holder *domain.User) error {
+	current, err := r.identities.Identity(ctx, holder.ID())
+	switch {
+	case errors.Is(err, domain.ErrIdentityNotFound):
+		return r.users.Delete(ctx, holder.ID())
+	case err != nil:
+		return err
+	case current.Email() == holder.Email():
+		return fmt.Errorf("%w (held by identity %s)", domain.ErrEmailTaken, holder.ID())
+	}
+	err = r.users.Upsert(ctx, current)
+	if errors.Is(err, domain.ErrEmailTaken) {
+		// Its new email is held by a stale record too: drop this one; the
+		// next recording of that identity writes it afresh.
+		return r.users.Delete(ctx, holder.ID())
+	}
+	return err
 }

@@ -13,18 +13,21 @@ type SignUp struct {
 	Password  string
 	FirstName string
 	LastName  string
+	// Address is the client's address, for the attempt limits.
+	Address string
 }
 
 // SignUpHandler registers a user with Kratos and records them.
 type SignUpHandler struct {
 	identities IdentityProvider
 	recorder   userRecorder
+	attempts   *Attempts
 	logger     *slog.Logger
 }
 
-// NewSignUpHandler returns the sign-up use case.
-func NewSignUpHandler(identities IdentityProvider, users domain.Repository, logger *slog.Logger) SignUpHandler {
-	return SignUpHandler{identities: identities, recorder: userRecorder{users: users, identities: identities}, logger: logger}
+// NewSignUpHandler returns the sign-up use case, limited by attempts.
+func NewSignUpHandler(identities IdentityProvider, users domain.Repository, attempts *Attempts, logger *slog.Logger) SignUpHandler {
+	return SignUpHandler{identities: identities, recorder: userRecorder{users: users, identities: identities}, attempts: attempts, logger: logger}
 }
 
 // Handle validates the input locally, registers it with Kratos and records
@@ -34,6 +37,9 @@ func NewSignUpHandler(identities IdentityProvider, users domain.Repository, logg
 func (h SignUpHandler) Handle(ctx context.Context, cmd SignUp) (SignedIn, error) {
 	reg, err := domain.NewRegistration(cmd.Email, cmd.Password, domain.Name{First: cmd.FirstName, Last: cmd.LastName})
 	if err != nil {
+		return SignedIn{}, err
+	}
+	if err := h.attempts.Admit(ctx, Attempt{Kind: AccountMail, Address: cmd.Address, Identifier: reg.Email()}); err != nil {
 		return SignedIn{}, err
 	}
 	signedIn, err := h.identities.Register(ctx, reg)

@@ -17,7 +17,7 @@ func NewRegistration(email, password string, name Name) (Registration, error) {
 	var problems []apierr.FieldError
 	for _, check := range []struct{ field, problem string }{
 		{"email", emailProblem(email)},
-		{"password", passwordProblem(password)},
+		{"password", PasswordProblem(password)},
 		{"name.first", nameProblem(name.First)},
 		{"name.last", nameProblem(name.Last)},
 	} {
@@ -39,6 +39,10 @@ func (r Registration) Password() string { return r.password }
 
 // Name is the trimmed name; zero when none was given.
 func (r Registration) Name() Name { return r.name }
+
+// ErrInvalidCredentials is a refused sign-in; it never says which part was
+// wrong.
+var ErrInvalidCredentials = apierr.Invalid("invalid_credentials", "the email or password is incorrect")
 
 // Credentials is sign-in input: an email and a password, both present. They
 // are not checked against the sign-up rules, so a refusal never tells which

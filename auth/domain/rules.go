@@ -3,8 +3,11 @@ package domain
 import (
 	"net/mail"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/ticketing/ticketing/auth/domain/passwords"
+	"github.com/ticketing/ticketing/pkg/apierr"
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 const (
@@ -33,6 +36,9 @@ func emailProblem(email string) string {
 	}
 	if len(email) > maxEmailLength {
 		return "must be at most 254 characters"
+	}
+	if p := validation.HiddenCharacterProblem(email); p != "" {
+		return p
 	}
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at > 64 || !isHostname(email[at+1:]) {
@@ -63,8 +69,23 @@ func isHostname(s string) bool {
 	return true
 }
 
-// passwordProblem says what is wrong with a new password, or "".
-func passwordProblem(password string) string {
+// CheckNewPassword applies the password rule to a password chosen anywhere
+// else (Kratos' registration and settings flows): a validation error naming
+// field, or nil.
+func CheckNewPassword(field, password string) error {
+	if problem := PasswordProblem(password); problem != "" {
+		return apierr.Validation(apierr.Field(field, problem))
+	}
+	return nil
+}
+
+// PasswordProblem says what is wrong with a new password, or "": the rule
+// of every path that sets a password (auth's sign-up, and Kratos'
+// registration and settings submissions that auth passes through), so that
+// none of them takes a password another refuses. Similarity to the email
+// is left to Kratos, which checks it on every path against the identity's
+// identifiers (identifier_similarity_check_enabled).
+func PasswordProblem(password string) string {
 	switch {
 	case password == "":
 		return "is required"
@@ -72,17 +93,20 @@ func passwordProblem(password string) string {
 		return "must be at least 8 characters"
 	case len(password) > MaxPasswordBytes:
 		return "must be at most 72 bytes (72 plain ASCII characters)"
+	case passwords.IsCommon(password):
+		return "is too common: it is among the passwords attackers try first"
 	}
 	return ""
 }
 
-// nameProblem says what is wrong with a trimmed name part, or "".
+// nameProblem says what is wrong with a trimmed name part, or "". An empty
+// part is no name at all; a given one is text other users read.
 func nameProblem(part string) string {
-	if utf8.RuneCountInString(part) > MaxNameLength {
+	switch {
+	case part == "":
+		return ""
+	case utf8.RuneCountInString(part) > MaxNameLength:
 		return "must be at most 64 characters"
 	}
-	if strings.ContainsFunc(part, unicode.IsControl) {
-		return "must not contain control characters"
-	}
-	return ""
+	return validation.DisplayTextProblem(part)
 }

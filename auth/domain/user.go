@@ -80,5 +80,8 @@ type Repository interface {
 var ErrEmailTaken = apierr.Conflict("email_taken", "an account with this email already exists",
 	apierr.Field("email", "is already taken"))
 
+// ErrIdentityNotFound: Kratos has no identity with this id.
+var ErrIdentityNotFound = apierr.NotFound("identity_not_found", "no identity with this id")
+
 // ErrUserNotFound: no user has this id or email.
 var ErrUserNotFound = apierr.NotFound("user_not_found", "no such user")

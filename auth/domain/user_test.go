@@ -6,9 +6,37 @@ import (
 
 	"github.com/ticketing/ticketing/auth/domain"
 	"github.com/ticketing/ticketing/pkg/apierr"
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 const validID = "c83b8787-610a-44c0-a9c2-b96ba98e4ad5"
+
+const tooCommon = "is too common: it is among the passwords attackers try first"
+
+func TestPasswordProblem(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ password, want string }{
+		{"kettle-51-orbit", ""},
+		{"пароль12", ""},
+		{strings.Repeat("p", 72), ""},
+		{"", "is required"},
+		{"1234567", "must be at least 8 characters"},
+		{strings.Repeat("p", 73), "must be at most 72 bytes (72 plain ASCII characters)"},
+		{"password", tooCommon},
+		{"iloveyou", tooCommon},
+		{"Iloveyou1", tooCommon},
+		{"QWERTYUIOP", tooCommon},
+		{"12345678", tooCommon},
+		{"football1", tooCommon},
+	} {
+		t.Run(tc.password, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.PasswordProblem(tc.password); got != tc.want {
+				t.Errorf("PasswordProblem(%q) = %q, want %q", tc.password, got, tc.want)
+			}
+		})
+	}
+}
 
 func TestNewRegistration_ValidatesEveryField(t *testing.T) {
 	t.Parallel()
@@ -21,28 +49,34 @@ func TestNewRegistration_ValidatesEveryField(t *testing.T) {
 		wantFields map[string]string // field → message; nil means valid
 	}{
 		{name: "valid", email: "alice@example.com", password: "correct horse"},
-		{name: "valid with name", email: "alice@example.com", password: "12345678", first: "Alice", last: "Doe"},
+		{name: "valid with name", email: "alice@example.com", password: "kettle-51-orbit", first: "Alice", last: "Doe"},
 		{name: "72-byte password", email: "a@example.com", password: strings.Repeat("p", 72)},
 		{name: "8 multibyte characters", email: "a@example.com", password: "пароль12"},
-		{name: "64-character name", email: "a@example.com", password: "12345678", first: strings.Repeat("é", 64)},
+		{name: "64-character name", email: "a@example.com", password: "kettle-51-orbit", first: strings.Repeat("é", 64)},
 		{
 			name: "everything missing", email: "", password: "",
 			wantFields: map[string]string{"email": "is required", "password": "is required"},
 		},
-		{name: "white-space email", email: "   ", password: "12345678", wantFields: map[string]string{"email": "is required"}},
-		{name: "no at sign", email: "alice.example.com", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "no local part", email: "@example.com", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "bad domain", email: "alice@exa_mple.com", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "domain starts with hyphen", email: "alice@-example.com", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "display name form", email: "Alice <alice@example.com>", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "two at signs", email: "a@b@example.com", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "local part over 64", email: strings.Repeat("a", 65) + "@example.com", password: "12345678", wantFields: map[string]string{"email": "must be a valid email address"}},
-		{name: "email over 254", email: "a@" + strings.Repeat("b", 250) + ".com", password: "12345678", wantFields: map[string]string{"email": "must be at most 254 characters"}},
+		{name: "white-space email", email: "   ", password: "kettle-51-orbit", wantFields: map[string]string{"email": "is required"}},
+		{name: "no at sign", email: "alice.example.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "no local part", email: "@example.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "bad domain", email: "alice@exa_mple.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "domain starts with hyphen", email: "alice@-example.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "display name form", email: "Alice <alice@example.com>", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "two at signs", email: "a@b@example.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "local part over 64", email: strings.Repeat("a", 65) + "@example.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be a valid email address"}},
+		{name: "email over 254", email: "a@" + strings.Repeat("b", 250) + ".com", password: "kettle-51-orbit", wantFields: map[string]string{"email": "must be at most 254 characters"}},
 		{name: "password too short", email: "a@example.com", password: "1234567", wantFields: map[string]string{"password": "must be at least 8 characters"}},
+		{name: "common password", email: "a@example.com", password: "sunshine1", wantFields: map[string]string{"password": tooCommon}},
+		{name: "common password in capitals", email: "a@example.com", password: "PASSWORD123", wantFields: map[string]string{"password": tooCommon}},
+		{name: "common password of 8 digits", email: "a@example.com", password: "12345678", wantFields: map[string]string{"password": tooCommon}},
 		{name: "password too long", email: "a@example.com", password: strings.Repeat("p", 73), wantFields: map[string]string{"password": "must be at most 72 bytes (72 plain ASCII characters)"}},
 		{name: "multibyte password over 72 bytes", email: "a@example.com", password: strings.Repeat("é", 37), wantFields: map[string]string{"password": "must be at most 72 bytes (72 plain ASCII characters)"}},
-		{name: "first name too long", email: "a@example.com", password: "12345678", first: strings.Repeat("x", 65), wantFields: map[string]string{"name.first": "must be at most 64 characters"}},
-		{name: "last name with control character", email: "a@example.com", password: "12345678", last: "Doe\x00", wantFields: map[string]string{"name.last": "must not contain control characters"}},
+		{name: "first name too long", email: "a@example.com", password: "kettle-51-orbit", first: strings.Repeat("x", 65), wantFields: map[string]string{"name.first": "must be at most 64 characters"}},
+		{name: "last name with control character", email: "a@example.com", password: "kettle-51-orbit", last: "Doe\x00", wantFields: map[string]string{"name.last": "must not contain control characters"}},
+		{name: "first name with a zero-width space", email: "a@example.com", password: "kettle-51-orbit", first: "An\u200bn", wantFields: map[string]string{"name.first": validation.DisplayTextProblem("An\u200bn")}},
+		{name: "first name with five combining marks", email: "a@example.com", password: "kettle-51-orbit", first: "Ana\u0301\u0302\u0303\u0304\u0305", wantFields: map[string]string{"name.first": validation.DisplayTextProblem("a\u0301\u0302\u0303\u0304")}},
+		{name: "email with a bidirectional override", email: "a\u202e@example.com", password: "kettle-51-orbit", wantFields: map[string]string{"email": validation.HiddenCharacterProblem("\u202e")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

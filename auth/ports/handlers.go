@@ -69,7 +69,7 @@ func (h HTTPServer) signUp(c *gin.Context) {
 		httpserver.WriteError(c, err)
 		return
 	}
-	cmd := app.SignUp{Email: req.Email, Password: req.Password}
+	cmd := app.SignUp{Email: req.Email, Password: req.Password, Address: c.ClientIP()}
 	if req.Name != nil {
 		cmd.FirstName, cmd.LastName = req.Name.First, req.Name.Last
 	}
@@ -87,7 +87,7 @@ func (h HTTPServer) signIn(c *gin.Context) {
 		httpserver.WriteError(c, err)
 		return
 	}
-	signedIn, err := h.app.SignIn.Handle(c.Request.Context(), app.SignIn{Email: req.Email, Password: req.Password})
+	signedIn, err := h.app.SignIn.Handle(c.Request.Context(), app.SignIn{Email: req.Email, Password: req.Password, Address: c.ClientIP()})
 	if err != nil {
 		httpserver.WriteError(c, err)
 		return

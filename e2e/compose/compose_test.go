@@ -17,6 +17,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"github.com/ticketing/ticketing/internal/stack"
 	"github.com/ticketing/ticketing/pkg/config"
 )
 
@@ -270,6 +271,9 @@ func checkTemplates(p *types.Project, root string, tmpls []string) []string {
 			continue
 		}
 		for _, name := range placeholders(string(text)) {
+			if _, derived := stack.Derived[name]; derived {
+				continue // `stack render` computes it from the settings
+			}
 			if v, ok := cfg.Environment[name]; !ok || v == nil {
 				out = append(out, fmt.Sprintf("template %s uses %s, which the config service does not set", tmpl, name))
 			}

@@ -6,8 +6,9 @@ package domain
 import (
 	"context"
 	"errors"
-	"regexp"
 	"time"
+
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 // Timeout is the end of one order's hold window.
@@ -16,15 +17,13 @@ type Timeout struct {
 	expiresAt time.Time
 }
 
-var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
-
 // ErrInvalidTimeout is returned for an order id or time that cannot be
 // scheduled.
 var ErrInvalidTimeout = errors.New("invalid timeout")
 
 // NewTimeout validates an order's hold window.
 func NewTimeout(orderID string, expiresAt time.Time) (Timeout, error) {
-	if !objectID.MatchString(orderID) {
+	if !validation.IsObjectID(orderID) {
 		return Timeout{}, errors.Join(ErrInvalidTimeout, errors.New("order id must be 24 lower-case hex digits"))
 	}
 	if expiresAt.IsZero() {

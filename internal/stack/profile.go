@@ -9,17 +9,36 @@ import (
 )
 
 // testSettings are the end-to-end tests' settings over .env.example: a
-// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each), a
-// sign-in rate limit the rate-limit test can reach quickly, and an order
-// rate a test buyer does not reach by ordering one ticket after another (a
-// burst of 30, then 30 a second), yet the order-rate test reaches at once.
-// The hold limit stays at its default of 5 (the hold test counts on it;
-// the fault bursts spread their purchases so no buyer holds more).
+// cheap bcrypt cost (sign-ups would otherwise take 0.4 s of CPU each); a
+// sign-in rate limit the rate-limit test can reach quickly; a privileged
+// session of 10 s, so that the test of a password change from an old
+// session waits seconds, not a quarter of an hour (a test that changes a
+// password right after signing in still has ample time); auth's attempt
+// limits short, so that the backoff tests see a 429 after a few wrong
+// passwords and it is over in seconds (3 free failures per account and
+// address, 20 per account, delays of 2 s doubling up to 4 s, forgotten
+// after a minute), with an address rate the parallel tests' sign-ups from
+// one address stay under; and 127.0.0.1 trusted as a proxy, so a test can
+// speak for another client with X-Forwarded-For (clients at any other
+// loopback address are not believed). Orders: an order rate a test buyer
+// does not reach by ordering one ticket after another (a burst of 30, then
+// 30 a second), yet the order-rate test reaches at once; the hold limit
+// stays at its default of 5 (the hold test counts on it; the fault bursts
+// spread their purchases so that no buyer holds more).
 var testSettings = Env{
-	"KRATOS_BCRYPT_COST": "4",
-	"AUTH_RATE_LIMIT":    "20r/s",
-	"AUTH_RATE_BURST":    "20",
-	"ORDER_CREATE_RATE":  "30/1s",
+	"KRATOS_BCRYPT_COST":                "4",
+	"KRATOS_PRIVILEGED_SESSION_MAX_AGE": "10s",
+	"AUTH_RATE_LIMIT":                   "20r/s",
+	"AUTH_RATE_BURST":                   "20",
+	"AUTH_ADDRESS_RATE":                 "40/1s",
+	"AUTH_IDENTIFIER_RATE":              "20/1m",
+	"AUTH_FAILURES_FREE":                "3",
+	"AUTH_ACCOUNT_FAILURES_FREE":        "20",
+	"AUTH_FAILURE_DELAY":                "2s",
+	"AUTH_FAILURE_DELAY_MAX":            "4s",
+	"AUTH_FAILURE_MEMORY":               "1m",
+	"NGINX_TRUSTED_PROXIES":             "127.0.0.1",
+	"ORDER_CREATE_RATE":                 "30/1s",
 }
 
 // benchSettings are the load generator's settings over .env.example: the
@@ -27,12 +46,16 @@ var testSettings = Env{
 // them), but the load test's own limits raised: one client address makes
 // every request, so the per-IP sign-in rate limit would measure nginx, and
 // thousands of concurrent buyers need more connections than a default nginx
-// worker allows. The load generator's buyers order many tickets each, as
-// fast as they can: the order rate and the hold limit are raised out of its
-// way (they would measure the limits, not the system).
+// worker allows. auth's per-address attempt rate is raised for the same
+// reason (its per-account limits stay: the load generator's sign-ins
+// succeed, and each account registers once). The load generator's buyers
+// order many tickets each, as fast as they can: the order rate and the hold
+// limit are raised out of its way (they would measure the limits, not the
+// system).
 var benchSettings = Env{
 	"AUTH_RATE_LIMIT":           "100000r/s",
 	"AUTH_RATE_BURST":           "100000",
+	"AUTH_ADDRESS_RATE":         "1000000/1s",
 	"NGINX_WORKER_CONNECTIONS":  "16384",
 	"ORDER_CREATE_RATE":         "1000000/1s",
 	"ORDER_MAX_HOLDS_PER_BUYER": "100000",

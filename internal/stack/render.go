@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,10 +86,35 @@ func RenderAll(root, dir string, env Env) error {
 	if len(refused) > 0 {
 		return errors.Join(refused...)
 	}
+	env, err := withDerived(env)
+	if err != nil {
+		return err
+	}
 	for _, t := range Templates {
 		if _, err := RenderFile(filepath.Join(root, t.Src), filepath.Join(dir, t.Dst), env); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Derived are the template variables withDerived computes, each from the
+// setting named: they are never set directly.
+var Derived = map[string]string{"NGINX_SET_REAL_IP_FROM": "NGINX_TRUSTED_PROXIES"}
+
+// withDerived adds the variables the templates need that are computed from
+// settings: NGINX_SET_REAL_IP_FROM, one set_real_ip_from directive per
+// address or CIDR range of NGINX_TRUSTED_PROXIES (space- or
+// comma-separated; empty, the default, trusts no proxy). Each entry must
+// parse, so a setting never injects anything else into nginx's
+// configuration.
+func withDerived(env Env) (Env, error) {
+	var directives []string
+	for _, p := range strings.FieldsFunc(env["NGINX_TRUSTED_PROXIES"], func(r rune) bool { return r == ',' || r == ' ' }) {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("NGINX_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
+		}
+		directives = append(directives, "set_real_ip_from "+p+";")
+	}
+	return env.Merge(Env{"NGINX_SET_REAL_IP_FROM": strings.Join(directives, "\n    ")}), nil
 }

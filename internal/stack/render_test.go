@@ -238,3 +238,27 @@ func TestRenderAll_RefusesPublishedSecretsOutsideTheRunner(t *testing.T) {
 		t.Fatalf("RenderAll(own secrets, no runner) = %v, want it rendered", err)
 	}
 }
+
+func TestRenderAll_TrustedProxiesBecomeRealIPDirectives(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		proxies string
+		want    string
+		wantErr bool
+	}{
+		{"", "", false},
+		{"127.0.0.1", "set_real_ip_from 127.0.0.1;", false},
+		{"10.0.0.0/8, fd00::/8", "set_real_ip_from 10.0.0.0/8;\n    set_real_ip_from fd00::/8;", false},
+		{"10.0.0.1; include /etc/passwd", "", true},
+		{"localhost", "", true},
+	}
+	for _, tt := range tests {
+		env, err := withDerived(Env{"NGINX_TRUSTED_PROXIES": tt.proxies})
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("%q: err = %v, want error %v", tt.proxies, err, tt.wantErr)
+		}
+		if err == nil && env["NGINX_SET_REAL_IP_FROM"] != tt.want {
+			t.Errorf("%q: directives %q, want %q", tt.proxies, env["NGINX_SET_REAL_IP_FROM"], tt.want)
+		}
+	}
+}

@@ -283,6 +283,7 @@ func signalFor(name string) syscall.Signal {
 func (s *Stack) TestEnv() Env {
 	return Env{
 		"TEST_STACK_URL":             s.URL(),
+		"TEST_AUTH_URL":              "http://" + s.env["AUTH_UPSTREAM"],
 		"TEST_MONGO_URI":             s.env["MONGO_URI"],
 		"TEST_KRATOS_PUBLIC_URL":     s.env["KRATOS_PUBLIC_URL"],
 		"TEST_KRATOS_ADMIN_URL":      s.env["KRATOS_ADMIN_URL"],

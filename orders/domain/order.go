@@ -5,12 +5,10 @@ package domain
 
 import (
 	"errors"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/ticketing/ticketing/pkg/apierr"
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 // Status is where an order is in its life.
@@ -273,18 +271,16 @@ func (o *Order) change(to Status) {
 	o.version++
 }
 
-var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+// ValidID reports whether id is well-formed by the id rule every service
+// shares (validation.IsObjectID).
+func ValidID(id string) bool { return validation.IsObjectID(id) }
 
-// ValidID reports whether id is an ObjectId in its canonical form: 24
-// lower-case hex digits.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
-
-// ParseID checks an id a client sent in field; upper-case hex digits are
-// accepted and made lower-case.
+// ParseID checks an id a client sent in field by the shared id rule
+// (validation.ObjectID): a missing or malformed one, upper case included, is
+// a 400 naming field.
 func ParseID(field, raw string) (string, error) {
-	id := strings.ToLower(raw)
-	if !ValidID(id) {
-		return "", apierr.Validation(apierr.Field(field, "must be an id of 24 hex digits"))
+	if err := validation.ObjectID(field, raw); err != nil {
+		return "", err
 	}
-	return id, nil
+	return raw, nil
 }

@@ -2,6 +2,8 @@ package adapters
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +61,20 @@ func (r *MemoryPaymentRepository) ByOrder(_ context.Context, orderID string) (*d
 // ByStripeID implements domain.Repository.
 func (r *MemoryPaymentRepository) ByStripeID(_ context.Context, stripeID string) (*domain.Payment, error) {
 	return r.find(func(p *domain.Payment) bool { return stripeID != "" && p.StripeID() == stripeID })
+}
+
+// List implements domain.Repository.
+func (r *MemoryPaymentRepository) List(_ context.Context, q domain.ListQuery) ([]*domain.Payment, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*domain.Payment
+	for _, m := range r.payments {
+		if m.payment.Status() == q.Status && (q.After == "" || m.payment.ID() < q.After) {
+			out = append(out, copyOf(&m.payment))
+		}
+	}
+	slices.SortFunc(out, func(a, b *domain.Payment) int { return strings.Compare(b.ID(), a.ID()) })
+	return out[:min(len(out), q.Limit)], nil
 }
 
 // Update implements domain.Repository.
@@ -121,7 +137,7 @@ func (r *MemoryPaymentRepository) find(match func(*domain.Payment) bool) (*domai
 // copyOf is a deep copy, so callers never share a stored payment.
 func copyOf(p *domain.Payment) *domain.Payment {
 	return domain.RestorePayment(p.ID(), p.OrderID(), p.UserID(), p.Amount(), p.Currency(), p.StripeID(), p.ClientSecret(),
-		p.Status(), p.CreatedAt(), p.StripeEvents(), p.Version())
+		p.Status(), p.CreatedAt(), p.StripeEvents(), p.Review(), p.Version())
 }
 
 // MemoryOrderReplica keeps orders in memory, newest version wins.

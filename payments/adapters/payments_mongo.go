@@ -46,6 +46,12 @@ func paymentIndexes() []mongo.IndexModel {
 			Keys:    bson.D{{Key: "grantsPending", Value: 1}},
 			Options: options.Index().SetName("grants_pending").SetSparse(true),
 		},
+		{
+			// The admins' list by status (the payments held for review),
+			// newest first.
+			Keys:    bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}},
+			Options: options.Index().SetName("status_newest"),
+		},
 	}
 }
 
@@ -54,18 +60,32 @@ func paymentIndexes() []mongo.IndexModel {
 // written in the same write as the change each caused. stripeId and
 // grantsPending exist only while set (omitempty), for their sparse indexes.
 type paymentDocument struct {
-	ID            string    `bson:"_id"`
-	OrderID       string    `bson:"orderId"`
-	UserID        string    `bson:"userId"`
-	Amount        int64     `bson:"amount"`
-	Currency      string    `bson:"currency"`
-	StripeID      string    `bson:"stripeId,omitempty"`
-	ClientSecret  string    `bson:"clientSecret,omitempty"`
-	Status        string    `bson:"status"`
-	CreatedAt     time.Time `bson:"createdAt"`
-	StripeEvents  []string  `bson:"stripeEvents,omitempty"`
-	GrantsPending bool      `bson:"grantsPending,omitempty"`
+	ID            string          `bson:"_id"`
+	OrderID       string          `bson:"orderId"`
+	UserID        string          `bson:"userId"`
+	Amount        int64           `bson:"amount"`
+	Currency      string          `bson:"currency"`
+	StripeID      string          `bson:"stripeId,omitempty"`
+	ClientSecret  string          `bson:"clientSecret,omitempty"`
+	Status        string          `bson:"status"`
+	CreatedAt     time.Time       `bson:"createdAt"`
+	StripeEvents  []string        `bson:"stripeEvents,omitempty"`
+	Review        *reviewDocument `bson:"review,omitempty"`
+	GrantsPending bool            `bson:"grantsPending,omitempty"`
 	docstore.Meta `bson:",inline"`
+}
+
+// reviewDocument is why a payment was held for review and how an admin
+// resolved it (domain.Review), kept once the payment leaves review.
+type reviewDocument struct {
+	Reasons    []string  `bson:"reasons"`
+	EventID    string    `bson:"eventId"`
+	Amount     int64     `bson:"amount"`
+	Currency   string    `bson:"currency"`
+	HeldAt     time.Time `bson:"heldAt"`
+	Resolution string    `bson:"resolution,omitempty"`
+	ResolvedBy string    `bson:"resolvedBy,omitempty"`
+	ResolvedAt time.Time `bson:"resolvedAt,omitempty"`
 }
 
 // DocMeta implements docstore.Document.
@@ -138,9 +158,21 @@ func (r *MongoPaymentRepository) ByStripeID(ctx context.Context, stripeID string
 	return r.findOne(ctx, bson.D{{Key: "stripeId", Value: stripeID}})
 }
 
+// List implements domain.Repository: newest first is by _id (ObjectIds
+// rise with time), the keyset is the last id of the previous page.
+func (r *MongoPaymentRepository) List(ctx context.Context, q domain.ListQuery) ([]*domain.Payment, error) {
+	filter := bson.D{{Key: "status", Value: string(q.Status)}}
+	if q.After != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: q.After}}})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(q.Limit)).SetProjection(bson.D{{Key: "outbox", Value: 0}})
+	return r.find(ctx, filter, opts)
+}
+
 // Update implements domain.Repository. A change of status records the
 // event named after the status reached; storing the PaymentIntent records
-// none (there is no payment.created event).
+// none (there is no payment.created event), nor does a hold for review
+// (see silentStatuses).
 func (r *MongoPaymentRepository) Update(ctx context.Context, id string, change func(*domain.Payment) (bool, error)) (*domain.Payment, error) {
 	doc, err := r.payments.Update(ctx, id, func(doc *paymentDocument) error {
 		p := fromDocument(doc)
@@ -156,7 +188,7 @@ func (r *MongoPaymentRepository) Update(ctx context.Context, id string, change f
 		next.GrantsPending, next.Meta = doc.GrantsPending, doc.Meta
 		next.Version = p.Version()
 		*doc = *next
-		if p.Status() == before {
+		if p.Status() == before || silentStatuses[p.Status()] {
 			return nil
 		}
 		name, ok := statusEvents[p.Status()]
@@ -184,6 +216,12 @@ var statusEvents = map[domain.Status]events.Name{
 	domain.StatusRefunded:  events.PaymentRefunded,
 }
 
+// silentStatuses are reached without an event. A payment held for review
+// is neither paid nor failed: no consumer may act on it (the order keeps
+// its hold, as after a failure), and the admin's resolution publishes
+// payment.succeeded.v1 or payment.refunded.v1.
+var silentStatuses = map[domain.Status]bool{domain.StatusReview: true}
+
 // GrantsDone implements domain.Repository: it clears the flag through the
 // serialized write path, without a version change or an event. A
 // concurrent writer from another process may set it again; the repairer
@@ -205,7 +243,11 @@ func (r *MongoPaymentRepository) GrantsDone(ctx context.Context, id string) erro
 // GrantsPending implements domain.Repository.
 func (r *MongoPaymentRepository) GrantsPending(ctx context.Context, cutoff time.Time, limit int) ([]*domain.Payment, error) {
 	filter := bson.D{{Key: "grantsPending", Value: true}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: cutoff}}}}
-	cur, err := r.payments.Mongo().Find(ctx, filter, options.Find().SetLimit(int64(limit)).SetProjection(bson.D{{Key: "outbox", Value: 0}}))
+	return r.find(ctx, filter, options.Find().SetLimit(int64(limit)).SetProjection(bson.D{{Key: "outbox", Value: 0}}))
+}
+
+func (r *MongoPaymentRepository) find(ctx context.Context, filter bson.D, opts *options.FindOptions) ([]*domain.Payment, error) {
+	cur, err := r.payments.Mongo().Find(ctx, filter, opts)
 	if err != nil {
 		return nil, mongodb.Error(err)
 	}
@@ -262,12 +304,40 @@ func toDocument(p *domain.Payment) *paymentDocument {
 	return &paymentDocument{
 		ID: p.ID(), OrderID: p.OrderID(), UserID: p.UserID(), Amount: p.Amount(), Currency: p.Currency(),
 		StripeID: p.StripeID(), ClientSecret: p.ClientSecret(), Status: string(p.Status()),
-		CreatedAt: p.CreatedAt(), StripeEvents: p.StripeEvents(),
+		CreatedAt: p.CreatedAt(), StripeEvents: p.StripeEvents(), Review: toReviewDocument(p.Review()),
 		Meta: docstore.Meta{Version: p.Version()},
 	}
 }
 
 func fromDocument(d *paymentDocument) *domain.Payment {
 	return domain.RestorePayment(d.ID, d.OrderID, d.UserID, d.Amount, d.Currency, d.StripeID, d.ClientSecret,
-		domain.Status(d.Status), d.CreatedAt, d.StripeEvents, d.Version)
+		domain.Status(d.Status), d.CreatedAt, d.StripeEvents, fromReviewDocument(d.Review), d.Version)
+}
+
+func toReviewDocument(r *domain.Review) *reviewDocument {
+	if r == nil {
+		return nil
+	}
+	reasons := make([]string, len(r.Reasons))
+	for i, m := range r.Reasons {
+		reasons[i] = string(m)
+	}
+	return &reviewDocument{
+		Reasons: reasons, EventID: r.EventID, Amount: r.Amount, Currency: r.Currency, HeldAt: r.HeldAt,
+		Resolution: string(r.Resolution), ResolvedBy: r.ResolvedBy, ResolvedAt: r.ResolvedAt,
+	}
+}
+
+func fromReviewDocument(d *reviewDocument) *domain.Review {
+	if d == nil {
+		return nil
+	}
+	reasons := make([]domain.Mismatch, len(d.Reasons))
+	for i, m := range d.Reasons {
+		reasons[i] = domain.Mismatch(m)
+	}
+	return &domain.Review{
+		Reasons: reasons, EventID: d.EventID, Amount: d.Amount, Currency: d.Currency, HeldAt: d.HeldAt.UTC(),
+		Resolution: domain.Resolution(d.Resolution), ResolvedBy: d.ResolvedBy, ResolvedAt: d.ResolvedAt.UTC(),
+	}
 }

@@ -47,6 +47,13 @@ func (k KetoPermissions) CanRefundPayment(ctx context.Context, userID, paymentID
 	return k.keto.Check(ctx, paymentNamespace, paymentID, "refund", keto.User(userID))
 }
 
+// IsAdmin implements app.Permissions: membership of the admin group, the
+// subject set every resource's admins relation points to.
+func (k KetoPermissions) IsAdmin(ctx context.Context, userID string) (bool, error) {
+	g := keto.AdminGroup()
+	return k.keto.Check(ctx, g.Namespace, g.Object, g.Relation, keto.User(userID))
+}
+
 // GrantPayment implements app.Permissions.
 func (k KetoPermissions) GrantPayment(ctx context.Context, p *domain.Payment) error {
 	return k.keto.WriteTuples(ctx, PaymentTuples(p)...)

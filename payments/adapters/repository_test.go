@@ -242,7 +242,7 @@ func TestMongoPayments_StripeEventsRecordTheirEventsInTheSameWrite(t *testing.T)
 		t.Fatalf("outbox %v, want succeeded then refunded", types(box))
 	}
 	last, _ := events.DecodeData[events.Payment](box[1])
-	if last.Status != "refunded" || last.Version != 2 || last.StripeID != "pi_1" {
+	if last.Status != "refunded" || last.Version != 3 || last.StripeID != "pi_1" {
 		t.Fatalf("refunded event data %+v", last)
 	}
 }
@@ -250,20 +250,21 @@ func TestMongoPayments_StripeEventsRecordTheirEventsInTheSameWrite(t *testing.T)
 func testStripeEventsAppliedOnce(t *testing.T, r domain.Repository) *domain.Payment {
 	ctx := context.Background()
 	p := newPayment(t, r, createdOrder(2500))
+	p.AttachIntent("pi_1", "pi_1_secret")
 	if err := r.Add(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	apply := func(e domain.StripeEvent) bool {
 		changed := false
 		if _, err := r.Update(ctx, p.ID(), func(p *domain.Payment) (bool, error) {
-			changed = p.ApplyStripeEvent(e)
+			changed = p.ApplyStripeEvent(e, time.Now()).Changed()
 			return changed, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		return changed
 	}
-	succeeded := domain.StripeEvent{ID: "evt_" + newID(), Type: domain.IntentSucceeded, PaymentIntentID: "pi_1"}
+	succeeded := domain.StripeEvent{ID: "evt_" + newID(), Type: domain.IntentSucceeded, PaymentIntentID: "pi_1", Amount: 2500, Currency: "eur"}
 	// The same event delivered by 10 concurrent webhook calls applies once.
 	var (
 		wg      sync.WaitGroup
@@ -289,10 +290,10 @@ func testStripeEventsAppliedOnce(t *testing.T, r domain.Repository) *domain.Paym
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status() != domain.StatusSucceeded || !got.Applied(succeeded.ID) || got.Version() != 1 || got.StripeID() != "pi_1" {
+	if got.Status() != domain.StatusSucceeded || !got.Applied(succeeded.ID) || got.Version() != 2 || got.StripeID() != "pi_1" {
 		t.Fatalf("read back status %s version %d events %v", got.Status(), got.Version(), got.StripeEvents())
 	}
-	refunded := domain.StripeEvent{ID: "evt_" + newID(), Type: domain.ChargeRefunded, PaymentIntentID: "pi_1"}
+	refunded := domain.StripeEvent{ID: "evt_" + newID(), Type: domain.ChargeRefunded, PaymentIntentID: "pi_1", Amount: 2500, ChargeAmount: 2500, Currency: "eur"}
 	if !apply(refunded) || apply(refunded) || apply(succeeded) {
 		t.Fatal("refund applied other than once, or the old success applied again")
 	}
@@ -353,4 +354,100 @@ func testReplica(t *testing.T, r domain.OrderReplica) {
 	if got != cancelled {
 		t.Fatalf("read back %+v, want %+v", got, cancelled)
 	}
+}
+
+func TestPayments_ReviewIsStoredAndListedByStatus(t *testing.T) {
+	t.Parallel()
+	repositories(t, testReviewStoredAndListed)
+}
+
+// testReviewStoredAndListed holds three payments for review and reads
+// them back: the review record whole, the list newest first in keyset
+// pages, only the status asked for.
+func testReviewStoredAndListed(t *testing.T, r domain.Repository) {
+	ctx := context.Background()
+	var held []string
+	for i := 0; i < 4; i++ {
+		p := newPayment(t, r, createdOrder(2500))
+		p.AttachIntent("pi_"+p.ID(), "")
+		if err := r.Add(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 {
+			break // stays pending
+		}
+		e := domain.StripeEvent{ID: "evt_" + p.ID(), Type: domain.IntentSucceeded, PaymentIntentID: p.StripeID(), Amount: 100, Currency: "usd"}
+		if _, err := r.Update(ctx, p.ID(), func(p *domain.Payment) (bool, error) {
+			return p.ApplyStripeEvent(e, time.Now()).Changed(), nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, p.ID())
+	}
+	got, err := r.Get(ctx, held[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := got.Review()
+	if got.Status() != domain.StatusReview || rv == nil || rv.EventID != "evt_"+held[0] || rv.Amount != 100 || rv.Currency != "usd" ||
+		len(rv.Reasons) != 2 || rv.Reasons[0] != domain.MismatchAmount || rv.Reasons[1] != domain.MismatchCurrency || rv.HeldAt.IsZero() {
+		t.Fatalf("read back %s, review %+v", got.Status(), rv)
+	}
+	first, err := r.List(ctx, domain.ListQuery{Status: domain.StatusReview, Limit: 2})
+	if err != nil || len(first) != 2 || first[0].ID() != held[2] || first[1].ID() != held[1] {
+		t.Fatalf("first page %v (%v), want %s %s", ids(first), err, held[2], held[1])
+	}
+	rest, err := r.List(ctx, domain.ListQuery{Status: domain.StatusReview, Limit: 2, After: first[1].ID()})
+	if err != nil || len(rest) != 1 || rest[0].ID() != held[0] {
+		t.Fatalf("second page %v (%v), want %s", ids(rest), err, held[0])
+	}
+	if _, err := r.Update(ctx, held[0], func(p *domain.Payment) (bool, error) {
+		return p.Resolve(domain.ResolveAccept, "admin", time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = r.Get(ctx, held[0])
+	if rv := got.Review(); got.Status() != domain.StatusSucceeded || rv.Resolution != domain.ResolveAccept || rv.ResolvedBy != "admin" || rv.ResolvedAt.IsZero() {
+		t.Fatalf("resolved: %s, review %+v", got.Status(), rv)
+	}
+	if left, _ := r.List(ctx, domain.ListQuery{Status: domain.StatusReview, Limit: 10}); len(left) != 2 {
+		t.Fatalf("after resolving one, %d listed", len(left))
+	}
+}
+
+func TestMongoPayments_ReviewPublishesNothingItsResolutionDoes(t *testing.T) {
+	t.Parallel()
+	r, db := newMongoRepository(t)
+	ctx := context.Background()
+	p := newPayment(t, r, createdOrder(2500))
+	p.AttachIntent("pi_1", "")
+	if err := r.Add(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	short := domain.StripeEvent{ID: "evt_short", Type: domain.IntentSucceeded, PaymentIntentID: "pi_1", Amount: 1, Currency: "eur"}
+	if _, err := r.Update(ctx, p.ID(), func(p *domain.Payment) (bool, error) {
+		return p.ApplyStripeEvent(short, time.Now()).Changed(), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if box := outbox(t, db, p.ID()); len(box) != 0 {
+		t.Fatalf("holding for review stored %v", types(box))
+	}
+	if _, err := r.Update(ctx, p.ID(), func(p *domain.Payment) (bool, error) {
+		return p.Resolve(domain.ResolveAccept, "admin", time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	box := outbox(t, db, p.ID())
+	if len(box) != 1 || box[0].Type != events.PaymentSucceeded {
+		t.Fatalf("outbox %v after accepting, want payment.succeeded", types(box))
+	}
+}
+
+func ids(ps []*domain.Payment) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.ID()
+	}
+	return out
 }

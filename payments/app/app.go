@@ -1,5 +1,6 @@
 // Package app holds the payments use cases, one per file: start a payment,
-// read one, refund one, apply a Stripe webhook event, keep the order
+// read one, refund one, apply a Stripe webhook event, list payments by
+// status and resolve one held for review (admins), keep the order
 // replica (refunding what was paid for a cancelled order), and repair the
 // permissions a crash left unwritten.
 package app
@@ -15,6 +16,8 @@ type Application struct {
 	CreatePayment     CreatePaymentHandler
 	GetPayment        GetPaymentHandler
 	RefundPayment     RefundPaymentHandler
+	ResolvePayment    ResolvePaymentHandler
+	ListPayments      ListPaymentsHandler
 	HandleStripeEvent HandleStripeEventHandler
 	ApplyOrder        ApplyOrderHandler
 	RepairGrants      RepairGrantsHandler
@@ -31,6 +34,9 @@ type Permissions interface {
 	CanViewPayment(ctx context.Context, userID, paymentID string) (bool, error)
 	// CanRefundPayment: the buyer or an admin (Payment#refund).
 	CanRefundPayment(ctx context.Context, userID, paymentID string) (bool, error)
+	// IsAdmin: a member of the admin group (Group:admin#members), who
+	// lists payments by status and resolves those held for review.
+	IsAdmin(ctx context.Context, userID string) (bool, error)
 	// GrantPayment writes the payment's tuples in one call: its buyer owns
 	// it, its order is its parent, the admins; writing them again is
 	// harmless.

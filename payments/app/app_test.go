@@ -64,6 +64,10 @@ func (p *permissions) CanRefundPayment(_ context.Context, userID, paymentID stri
 	return (p.owners[paymentID] == userID && userID != "") || (userID == admin && p.granted[paymentID] != ""), p.fail
 }
 
+func (p *permissions) IsAdmin(_ context.Context, userID string) (bool, error) {
+	return userID == admin, p.fail
+}
+
 func (p *permissions) GrantPayment(_ context.Context, pay *domain.Payment) error {
 	if p.fail != nil {
 		return p.fail
@@ -167,11 +171,13 @@ func newFixture(t *testing.T) *fixture {
 		stripe:   newStripe(),
 	}
 	log := slog.New(slog.DiscardHandler)
-	refunder := app.NewRefunder(f.payments, f.stripe)
+	refunder := app.NewRefunder(f.payments, f.stripe, log)
 	f.app = app.Application{
 		CreatePayment:     app.NewCreatePaymentHandler(f.payments, f.orders, f.source, f.perms, f.stripe),
 		GetPayment:        app.NewGetPaymentHandler(f.payments, f.perms),
 		RefundPayment:     app.NewRefundPaymentHandler(f.perms, refunder),
+		ResolvePayment:    app.NewResolvePaymentHandler(f.payments, f.orders, f.perms, refunder, log),
+		ListPayments:      app.NewListPaymentsHandler(f.payments, f.perms),
 		HandleStripeEvent: app.NewHandleStripeEventHandler(f.payments, f.orders, refunder, log),
 		ApplyOrder:        app.NewApplyOrderHandler(f.orders, f.payments, refunder, log),
 		RepairGrants:      app.NewRepairGrantsHandler(f.payments, f.perms, log),
@@ -199,7 +205,7 @@ func (f *fixture) pay(t *testing.T, o domain.Order) *domain.Payment {
 	return p
 }
 
-func (f *fixture) webhook(t *testing.T, e domain.StripeEvent) app.Outcome {
+func (f *fixture) webhook(t *testing.T, e domain.StripeEvent) domain.Outcome {
 	t.Helper()
 	outcome, err := f.app.HandleStripeEvent.Handle(context.Background(), e)
 	if err != nil {
@@ -223,7 +229,8 @@ func wantKind(t *testing.T, err error, kind apierr.Kind, code string) {
 }
 
 func succeededEvent(p *domain.Payment) domain.StripeEvent {
-	return domain.StripeEvent{ID: "evt_ok_" + p.ID(), Type: domain.IntentSucceeded, PaymentIntentID: p.StripeID(), OrderID: p.OrderID()}
+	return domain.StripeEvent{ID: "evt_ok_" + p.ID(), Type: domain.IntentSucceeded, PaymentIntentID: p.StripeID(), OrderID: p.OrderID(),
+		Amount: p.Amount(), Currency: p.Currency()}
 }
 
 func TestCreatePayment_CreatesIntentAndGrantsBeforeAnswering(t *testing.T) {
@@ -440,17 +447,17 @@ func TestStripeEvent_SucceededOnceThenDuplicate(t *testing.T) {
 	f := newFixture(t)
 	p := f.pay(t, f.order(t, 2500))
 	e := succeededEvent(p)
-	if got := f.webhook(t, e); got != app.OutcomeApplied {
+	if got := f.webhook(t, e); got != domain.OutcomeApplied {
 		t.Fatalf("first delivery: %s", got)
 	}
-	if got := f.webhook(t, e); got != app.OutcomeDuplicate {
+	if got := f.webhook(t, e); got != domain.OutcomeDuplicate {
 		t.Fatalf("second delivery: %s", got)
 	}
 	stored, _ := f.payments.Get(context.Background(), p.ID())
 	if stored.Status() != domain.StatusSucceeded || stored.Version() != 2 {
 		t.Fatalf("status %s version %d", stored.Status(), stored.Version())
 	}
-	if got := f.webhook(t, domain.StripeEvent{ID: "evt_late_failure", Type: domain.IntentFailed, PaymentIntentID: p.StripeID()}); got != app.OutcomeUnchanged {
+	if got := f.webhook(t, domain.StripeEvent{ID: "evt_late_failure", Type: domain.IntentFailed, PaymentIntentID: p.StripeID()}); got != domain.OutcomeUnchanged {
 		t.Fatalf("failure after success: %s", got)
 	}
 }
@@ -458,29 +465,106 @@ func TestStripeEvent_SucceededOnceThenDuplicate(t *testing.T) {
 func TestStripeEvent_IgnoredAndUnmatched(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	if got := f.webhook(t, domain.StripeEvent{ID: "evt_x", Type: "customer.created"}); got != app.OutcomeIgnored {
+	if got := f.webhook(t, domain.StripeEvent{ID: "evt_x", Type: "customer.created"}); got != domain.OutcomeIgnored {
 		t.Fatalf("unknown type: %s", got)
 	}
-	if got := f.webhook(t, domain.StripeEvent{ID: "evt_y", Type: domain.IntentSucceeded, PaymentIntentID: "pi_nobody"}); got != app.OutcomeUnmatched {
+	if got := f.webhook(t, domain.StripeEvent{ID: "evt_y", Type: domain.IntentSucceeded, PaymentIntentID: "pi_nobody"}); got != domain.OutcomeUnmatched {
 		t.Fatalf("unknown intent: %s", got)
 	}
 	// An intent that is not the one stored for the order is not ours.
 	p := f.pay(t, f.order(t, 2500))
-	if got := f.webhook(t, domain.StripeEvent{ID: "evt_z", Type: domain.IntentSucceeded, PaymentIntentID: "pi_other", OrderID: p.OrderID()}); got != app.OutcomeUnmatched {
+	if got := f.webhook(t, domain.StripeEvent{ID: "evt_z", Type: domain.IntentSucceeded, PaymentIntentID: "pi_other", OrderID: p.OrderID(), Amount: 2500, Currency: "eur"}); got != domain.OutcomeIntentMismatch {
 		t.Fatalf("foreign intent with our order id: %s", got)
+	}
+	if stored, _ := f.payments.Get(context.Background(), p.ID()); stored.Status() != domain.StatusPending || stored.Version() != p.Version() {
+		t.Fatalf("payment %s version %d after a foreign intent's event", stored.Status(), stored.Version())
 	}
 }
 
-func TestStripeEvent_FindsAPaymentWhoseIntentWasNeverStored(t *testing.T) {
+func TestStripeEvent_NeverAttachesAnIntentToAPaymentWithout(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	o := f.order(t, 2500)
 	f.stripe.failIntent = apierr.Upstream("Stripe", errors.New("answer lost"))
 	_, _, _ = f.app.CreatePayment.Handle(context.Background(), app.CreatePayment{UserID: buyer, OrderID: o.ID})
-	got := f.webhook(t, domain.StripeEvent{ID: "evt_1", Type: domain.IntentSucceeded, PaymentIntentID: "pi_lost", OrderID: o.ID})
+	got := f.webhook(t, domain.StripeEvent{ID: "evt_1", Type: domain.IntentSucceeded, PaymentIntentID: "pi_lost", OrderID: o.ID, Amount: 2500, Currency: "eur"})
 	p, _ := f.payments.ByOrder(context.Background(), o.ID)
-	if got != app.OutcomeApplied || p.Status() != domain.StatusSucceeded || p.StripeID() != "pi_lost" {
+	if got != domain.OutcomeNoIntent || p.Status() != domain.StatusPending || p.StripeID() != "" {
 		t.Fatalf("outcome %s, payment %s %q", got, p.Status(), p.StripeID())
+	}
+	free := f.pay(t, f.order(t, 0))
+	got = f.webhook(t, domain.StripeEvent{ID: "evt_2", Type: domain.ChargeRefunded, PaymentIntentID: "pi_free", OrderID: free.OrderID(), Amount: 0, Currency: "eur"})
+	if p, _ := f.payments.Get(context.Background(), free.ID()); got != domain.OutcomeNoIntent || p.Status() != domain.StatusSucceeded || p.StripeID() != "" {
+		t.Fatalf("free order: outcome %s, payment %s %q", got, p.Status(), p.StripeID())
+	}
+}
+
+// held pays an order of 2500 and has Stripe report only 100 of it.
+func (f *fixture) held(t *testing.T) (domain.Order, *domain.Payment) {
+	t.Helper()
+	o := f.order(t, 2500)
+	p := f.pay(t, o)
+	e := succeededEvent(p)
+	e.Amount = 100
+	if got := f.webhook(t, e); got != domain.OutcomeHeld {
+		t.Fatalf("short payment: %s", got)
+	}
+	return o, p
+}
+
+func TestResolvePayment_OnlyAdmins(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, p := f.held(t)
+	resolve := func(who string) error {
+		_, err := f.app.ResolvePayment.Handle(context.Background(), app.ResolvePayment{UserID: who, PaymentID: p.ID(), Action: domain.ResolveAccept})
+		return err
+	}
+	wantKind(t, resolve(buyer), apierr.KindForbidden, "resolve_forbidden")
+	wantKind(t, resolve(seller), apierr.KindForbidden, "resolve_forbidden")
+	wantKind(t, resolve(stranger), apierr.KindNotFound, "payment_not_found")
+	_, err := f.app.ListPayments.Handle(context.Background(), app.ListPayments{UserID: buyer, Status: domain.StatusReview, Limit: 10})
+	wantKind(t, err, apierr.KindForbidden, "admin_required")
+	list, err := f.app.ListPayments.Handle(context.Background(), app.ListPayments{UserID: admin, Status: domain.StatusReview, Limit: 10})
+	if err != nil || len(list) != 1 || list[0].ID() != p.ID() {
+		t.Fatalf("admin's list %v, %v", list, err)
+	}
+	_, err = f.app.RefundPayment.Handle(context.Background(), buyer, p.ID())
+	wantKind(t, err, apierr.KindConflict, "payment_in_review")
+}
+
+func TestResolvePayment_AcceptAndRefund(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		action      domain.Resolution
+		cancelFirst bool
+		want        domain.Status
+		refunds     int
+	}{
+		"accept":                      {domain.ResolveAccept, false, domain.StatusSucceeded, 0},
+		"accept after the hold ended": {domain.ResolveAccept, true, domain.StatusRefunded, 1},
+		"refund":                      {domain.ResolveRefund, false, domain.StatusRefunded, 1},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			o, p := f.held(t)
+			if c.cancelFirst {
+				if err := f.cancel(t, o, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := f.app.ResolvePayment.Handle(context.Background(), app.ResolvePayment{UserID: admin, PaymentID: p.ID(), Action: c.action})
+			if err != nil || got.Status() != c.want || got.Review().Resolution != c.action || got.Review().ResolvedBy != admin {
+				t.Fatalf("resolve: %v, %+v", err, got)
+			}
+			if n := f.stripe.refunds[p.StripeID()]; n != c.refunds {
+				t.Fatalf("%d Stripe refunds, want %d", n, c.refunds)
+			}
+			_, err = f.app.ResolvePayment.Handle(context.Background(), app.ResolvePayment{UserID: admin, PaymentID: p.ID(), Action: domain.ResolveAccept})
+			wantKind(t, err, apierr.KindConflict, "payment_not_in_review")
+		})
 	}
 }
 

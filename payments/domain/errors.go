@@ -25,6 +25,16 @@ var (
 	ErrNotOrderBuyer = apierr.Forbidden("not_order_buyer", "only the buyer of the order can pay it")
 	// ErrRefundForbidden: the caller may see the payment but not refund it.
 	ErrRefundForbidden = apierr.Forbidden("refund_forbidden", "only the buyer or an admin can refund this payment")
+	// ErrPaymentInReview: Stripe's report did not match the payment; only
+	// an admin's resolution moves it on.
+	ErrPaymentInReview = apierr.Conflict("payment_in_review", "the payment is held for review; an admin resolves it (POST /api/payments/{id}/resolve)")
+	// ErrNotInReview: only a payment held for review can be resolved.
+	ErrNotInReview = apierr.Conflict("payment_not_in_review", "the payment is not held for review")
+	// ErrResolveForbidden: the caller may see the payment but only admins
+	// resolve it.
+	ErrResolveForbidden = apierr.Forbidden("resolve_forbidden", "only an admin can resolve a payment held for review")
+	// ErrAdminRequired: the list of payments by status is for admins.
+	ErrAdminRequired = apierr.Forbidden("admin_required", "only admins can list payments by status")
 )
 
 // ErrPaymentExists is the store's answer to a second payment for an order

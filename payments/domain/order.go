@@ -1,10 +1,7 @@
 package domain
 
 import (
-	"regexp"
-	"strings"
-
-	"github.com/ticketing/ticketing/pkg/apierr"
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 // OrderStatus is where an order is in its life (design §2).
@@ -45,21 +42,16 @@ func (o Order) Payable() error {
 // payment that succeeds for it must be given back.
 func (o Order) Cancelled() bool { return o.Status == OrderCancelled }
 
-var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+// ValidID reports whether id is well-formed by the id rule every service
+// shares (validation.IsObjectID).
+func ValidID(id string) bool { return validation.IsObjectID(id) }
 
-// ValidID reports whether id is an ObjectId in its canonical form: 24
-// lower-case hex digits.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
-
-// ParseID checks an id a client sent in field; upper-case hex digits are
-// accepted and made lower-case. A missing one is "required".
+// ParseID checks an id a client sent in field by the shared id rule
+// (validation.ObjectID): a missing or malformed one, upper case included, is
+// a 400 naming field.
 func ParseID(field, raw string) (string, error) {
-	if raw == "" {
-		return "", apierr.Validation(apierr.Field(field, "is required"))
+	if err := validation.ObjectID(field, raw); err != nil {
+		return "", err
 	}
-	id := strings.ToLower(raw)
-	if !ValidID(id) {
-		return "", apierr.Validation(apierr.Field(field, "must be an id of 24 hex digits"))
-	}
-	return id, nil
+	return raw, nil
 }

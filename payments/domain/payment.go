@@ -7,12 +7,16 @@ package domain
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 )
 
-// Status is where a payment is in its life: pending → succeeded | failed;
-// failed → succeeded (the buyer retried the same PaymentIntent);
-// succeeded → refunded.
+// Status is where a payment is in its life: pending → succeeded | failed
+// | review; failed → succeeded | review (the buyer retried the same
+// PaymentIntent); succeeded → refunded | review; review → succeeded |
+// refunded (an admin's decision, or Stripe's whole refund); a whole refund
+// reported before the success it refunds ends a pending or failed payment
+// refunded.
 type Status string
 
 // The payment statuses of design §2.
@@ -21,7 +25,15 @@ const (
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
 	StatusRefunded  Status = "refunded"
+	// StatusReview: Stripe reported money that does not match the payment
+	// (too little, another currency, another order named, a partial
+	// refund). The order is not completed by it; an admin accepts or
+	// refunds it.
+	StatusReview Status = "review"
 )
+
+// Statuses lists every status, for the admins' list filter.
+var Statuses = []Status{StatusPending, StatusSucceeded, StatusFailed, StatusRefunded, StatusReview}
 
 // maxRememberedEvents bounds the Stripe event ids a payment keeps: a
 // payment sees a handful in its life, and Stripe redelivers an event for
@@ -40,6 +52,7 @@ type Payment struct {
 	status       Status
 	createdAt    time.Time
 	stripeEvents []string
+	review       *Review
 	version      int64
 }
 
@@ -68,12 +81,13 @@ func NewPayment(id string, o Order, now time.Time) (*Payment, error) {
 }
 
 // RestorePayment rebuilds a stored payment; only repositories call it.
+// review is nil unless the payment was ever held for review.
 func RestorePayment(id, orderID, userID string, amount int64, currency, stripeID, clientSecret string,
-	status Status, createdAt time.Time, stripeEvents []string, version int64) *Payment {
+	status Status, createdAt time.Time, stripeEvents []string, review *Review, version int64) *Payment {
 	return &Payment{
 		id: id, orderID: orderID, userID: userID, amount: amount, currency: currency,
 		stripeID: stripeID, clientSecret: clientSecret, status: status,
-		createdAt: createdAt.UTC(), stripeEvents: slices.Clone(stripeEvents), version: version,
+		createdAt: createdAt.UTC(), stripeEvents: slices.Clone(stripeEvents), review: review.clone(), version: version,
 	}
 }
 
@@ -107,6 +121,10 @@ func (p *Payment) CreatedAt() time.Time { return p.createdAt }
 // StripeEvents are the ids of the Stripe events applied, oldest first.
 func (p *Payment) StripeEvents() []string { return slices.Clone(p.stripeEvents) }
 
+// Review is the record of why the payment was held, and how an admin
+// resolved it; nil if it never was held.
+func (p *Payment) Review() *Review { return p.review.clone() }
+
 // Version is 0 when created, +1 per change.
 func (p *Payment) Version() int64 { return p.version }
 
@@ -132,13 +150,26 @@ func (p *Payment) AttachIntent(stripeID, clientSecret string) bool {
 }
 
 // ApplyStripeEvent applies a verified Stripe event about this payment and
-// reports whether it changed the payment. An event already applied changes
+// says what it did. Only an event about the payment's own PaymentIntent is
+// looked at: one for a payment without a PaymentIntent (a free order, or
+// one Stripe never answered) or for another PaymentIntent changes nothing,
+// and never attaches its PaymentIntent. An event already applied changes
 // nothing; so does one that no longer fits (a failure reported after the
-// success, a refund of a payment that never succeeded). The event's id is
-// remembered with the change it causes, in the same write.
-func (p *Payment) ApplyStripeEvent(e StripeEvent) bool {
-	if e.ID == "" || p.Applied(e.ID) {
-		return false
+// success, a refund of a payment that never succeeded). A success or a
+// refund that does not match the payment (Mismatches) holds it for review
+// instead of applying; a payment in review changes only by an admin's
+// decision or Stripe's whole refund. The event's id is remembered with the
+// change it causes, in the same write.
+func (p *Payment) ApplyStripeEvent(e StripeEvent, now time.Time) Outcome {
+	switch {
+	case e.ID == "" || !e.Type.Handled():
+		return OutcomeUnchanged
+	case p.Applied(e.ID):
+		return OutcomeDuplicate
+	case p.stripeID == "":
+		return OutcomeNoIntent
+	case e.PaymentIntentID != p.stripeID:
+		return OutcomeIntentMismatch
 	}
 	var to Status
 	switch {
@@ -146,20 +177,64 @@ func (p *Payment) ApplyStripeEvent(e StripeEvent) bool {
 		to = StatusSucceeded
 	case e.Type == IntentFailed && p.status == StatusPending:
 		to = StatusFailed
-	case e.Type == ChargeRefunded && p.status == StatusSucceeded:
+	case e.Type == ChargeRefunded && p.status != StatusRefunded:
+		// Also before its success is reported: Stripe does not deliver in
+		// order, and a refund implies a charge that succeeded. Refunded,
+		// the payment ignores that late success.
 		to = StatusRefunded
 	default:
-		return false
+		return OutcomeUnchanged
 	}
-	if p.stripeID == "" && e.PaymentIntentID != "" {
-		p.stripeID = e.PaymentIntentID
+	if reasons := p.Mismatches(e); len(reasons) > 0 {
+		if p.status == StatusReview {
+			return OutcomeUnchanged // held already: its first record stays
+		}
+		p.review = &Review{Reasons: reasons, EventID: e.ID, Amount: e.Amount, Currency: e.Currency, HeldAt: now.UTC().Truncate(time.Millisecond)}
+		to = StatusReview
 	}
-	p.stripeEvents = append(p.stripeEvents, e.ID)
+	p.remember(e.ID)
+	p.change(to)
+	if to == StatusReview {
+		return OutcomeHeld
+	}
+	return OutcomeApplied
+}
+
+// Mismatches is the matching rule: what in e, an event about the payment's
+// own PaymentIntent, differs from the payment. A success must have received
+// at least the amount due, in the payment's currency (Stripe's currency
+// codes are lower-case; the case is not a difference); a refund must give
+// back the whole charge, at least the amount due, in that currency; the
+// metadata, when set, must name this payment and its order. A failure moves
+// no money, so only its PaymentIntent matters.
+func (p *Payment) Mismatches(e StripeEvent) []Mismatch {
+	if e.Type != IntentSucceeded && e.Type != ChargeRefunded {
+		return nil
+	}
+	var out []Mismatch
+	switch {
+	case e.Type == IntentSucceeded && e.Amount < p.amount:
+		out = append(out, MismatchAmount)
+	case e.Type == ChargeRefunded && (e.Amount < p.amount || e.Amount < e.ChargeAmount):
+		out = append(out, MismatchPartialRefund)
+	}
+	if !strings.EqualFold(e.Currency, p.currency) {
+		out = append(out, MismatchCurrency)
+	}
+	if e.OrderID != "" && e.OrderID != p.orderID {
+		out = append(out, MismatchOrder)
+	}
+	if e.PaymentID != "" && e.PaymentID != p.id {
+		out = append(out, MismatchPayment)
+	}
+	return out
+}
+
+func (p *Payment) remember(eventID string) {
+	p.stripeEvents = append(p.stripeEvents, eventID)
 	if n := len(p.stripeEvents); n > maxRememberedEvents {
 		p.stripeEvents = slices.Clone(p.stripeEvents[n-maxRememberedEvents:])
 	}
-	p.change(to)
-	return true
 }
 
 // Applied reports whether the Stripe event with id was applied.
@@ -168,11 +243,16 @@ func (p *Payment) Applied(eventID string) bool {
 }
 
 // CanRefund checks that the payment can be refunded: only a succeeded one.
+// A payment in review is refunded through its resolution (an admin's).
 func (p *Payment) CanRefund() error {
-	if p.status != StatusSucceeded {
+	switch p.status {
+	case StatusSucceeded:
+		return nil
+	case StatusReview:
+		return ErrPaymentInReview
+	default:
 		return ErrNotRefundable
 	}
-	return nil
 }
 
 // Refund records that the money went back to the buyer: succeeded →
@@ -180,13 +260,13 @@ func (p *Payment) CanRefund() error {
 // was recorded meanwhile, e.g. from Stripe's charge.refunded).
 func (p *Payment) Refund() (bool, error) {
 	switch p.status {
+	case StatusRefunded:
+		return false, nil
 	case StatusSucceeded:
 		p.change(StatusRefunded)
 		return true, nil
-	case StatusRefunded:
-		return false, nil
 	default:
-		return false, ErrNotRefundable
+		return false, p.CanRefund()
 	}
 }
 

@@ -23,6 +23,9 @@ type Repository interface {
 	// ByStripeID returns the payment of a PaymentIntent, or
 	// ErrPaymentNotFound.
 	ByStripeID(ctx context.Context, stripeID string) (*Payment, error)
+	// List returns up to q.Limit payments in status q.Status, newest
+	// first, with ids below q.After when it is set (keyset pages).
+	List(ctx context.Context, q ListQuery) ([]*Payment, error)
 	// Update applies change to the current payment and stores the result
 	// when change reports a change (serialized per payment,
 	// version-filtered, retried on a concurrent write).
@@ -33,6 +36,15 @@ type Repository interface {
 	// GrantsDone clears the payment's flag once its permissions are
 	// written.
 	GrantsDone(ctx context.Context, id string) error
+}
+
+// ListQuery asks for a page of payments in one status.
+type ListQuery struct {
+	Status Status
+	Limit  int
+	// After is the id of the last payment of the previous page; "" for the
+	// first page.
+	After string
 }
 
 // OrderReplica is payments' copy of the orders, kept from order.* events

@@ -31,4 +31,12 @@ type StripeEvent struct {
 	// between Stripe's answer and the write).
 	OrderID   string
 	PaymentID string
+	// Amount and Currency are the money the event reports:
+	// amount_received for payment_intent.*, amount_refunded for
+	// charge.refunded, in minor units.
+	Amount   int64
+	Currency string
+	// ChargeAmount is the charge's amount (charge.refunded only): a refund
+	// is whole when Amount reaches it.
+	ChargeAmount int64
 }

@@ -23,16 +23,39 @@ type createPaymentRequest struct {
 // only for the buyer; stripeId once Stripe created the PaymentIntent (a
 // free order has none).
 type paymentResponse struct {
-	ID           string    `json:"id"`
-	OrderID      string    `json:"orderId"`
-	UserID       string    `json:"userId"`
-	StripeID     string    `json:"stripeId,omitempty"`
-	ClientSecret string    `json:"clientSecret,omitempty"`
-	Status       string    `json:"status"`
-	Amount       int64     `json:"amount"`
-	Currency     string    `json:"currency"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"createdAt"`
+	ID           string          `json:"id"`
+	OrderID      string          `json:"orderId"`
+	UserID       string          `json:"userId"`
+	StripeID     string          `json:"stripeId,omitempty"`
+	ClientSecret string          `json:"clientSecret,omitempty"`
+	Status       string          `json:"status"`
+	Amount       int64           `json:"amount"`
+	Currency     string          `json:"currency"`
+	Version      int64           `json:"version"`
+	CreatedAt    time.Time       `json:"createdAt"`
+	Review       *reviewResponse `json:"review,omitempty"`
+}
+
+// reviewResponse is why a payment was held for review, and how an admin
+// resolved it.
+type reviewResponse struct {
+	Reasons    []domain.Mismatch `json:"reasons"`
+	EventID    string            `json:"eventId"`
+	Amount     int64             `json:"amount"`
+	Currency   string            `json:"currency"`
+	HeldAt     time.Time         `json:"heldAt"`
+	Resolution string            `json:"resolution,omitempty"`
+	ResolvedBy string            `json:"resolvedBy,omitempty"`
+	ResolvedAt *time.Time        `json:"resolvedAt,omitempty"`
+}
+
+type listResponse struct {
+	Items []paymentResponse `json:"items"`
+	Next  *string           `json:"next"`
+}
+
+type resolveRequest struct {
+	Action string `json:"action"`
 }
 
 // paymentMethodPattern accepts Stripe PaymentMethod ids (pm_…, test ones
@@ -73,6 +96,52 @@ func (h HTTPServer) createPayment(c *gin.Context) {
 		status = http.StatusCreated
 	}
 	c.JSON(status, paymentBody(p, cmd.UserID))
+}
+
+// findPayments serves GET /api/payments: ?orderId= is the order's payment
+// (whoever may view it); ?status=[&limit=&cursor=] is a page of the
+// payments in that status, for admins (the payments held for review).
+func (h HTTPServer) findPayments(c *gin.Context) {
+	_, byOrder := c.GetQuery("orderId")
+	_, byStatus := c.GetQuery("status")
+	switch {
+	case byOrder && byStatus:
+		httpserver.WriteError(c, apierr.Validation(apierr.Field("status", "cannot be combined with orderId")))
+	case byStatus:
+		h.listPayments(c)
+	default:
+		h.paymentOfOrder(c)
+	}
+}
+
+// listPayments serves GET /api/payments?status=&limit=&cursor=. A cursor
+// is valid only for the status that issued it.
+func (h HTTPServer) listPayments(c *gin.Context) {
+	status, err := domain.ParseStatus("status", c.Query("status"))
+	if err != nil {
+		httpserver.WriteError(c, err)
+		return
+	}
+	scope := "payments?status=" + string(status)
+	page, err := h.cursors.Parse(c.Query("limit"), c.Query("cursor"), scope)
+	if err != nil {
+		httpserver.WriteError(c, err)
+		return
+	}
+	uid := userID(c)
+	payments, err := h.app.ListPayments.Handle(c.Request.Context(), app.ListPayments{UserID: uid, Status: status, Limit: page.Limit, After: page.After})
+	if err != nil {
+		httpserver.WriteError(c, err)
+		return
+	}
+	body := listResponse{Items: make([]paymentResponse, len(payments))}
+	last := ""
+	for i, p := range payments {
+		body.Items[i] = paymentBody(p, uid)
+		last = p.ID()
+	}
+	body.Next = h.cursors.Next(page, len(payments), last, scope)
+	c.JSON(http.StatusOK, body)
 }
 
 func (h HTTPServer) paymentOfOrder(c *gin.Context) {
@@ -121,6 +190,35 @@ func (h HTTPServer) refundPayment(c *gin.Context) {
 	c.JSON(http.StatusOK, paymentBody(p, uid))
 }
 
+// resolvePayment serves POST /api/payments/:id/resolve {action: accept |
+// refund}, an admin's decision about a payment held for review.
+func (h HTTPServer) resolvePayment(c *gin.Context) {
+	id, err := domain.ParseID("id", c.Param("id"))
+	if err != nil {
+		httpserver.WriteError(c, err)
+		return
+	}
+	var req resolveRequest
+	if c.Request.ContentLength != 0 || c.GetHeader("Content-Type") != "" {
+		if err := httpserver.BindJSON(c, &req); err != nil {
+			httpserver.WriteError(c, err)
+			return
+		}
+	}
+	action, err := domain.ParseResolution("action", req.Action)
+	if err != nil {
+		httpserver.WriteError(c, err)
+		return
+	}
+	uid := userID(c)
+	p, err := h.app.ResolvePayment.Handle(c.Request.Context(), app.ResolvePayment{UserID: uid, PaymentID: id, Action: action})
+	if err != nil {
+		httpserver.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, paymentBody(p, uid))
+}
+
 // userID is the caller's identity id, behind sessions.Require.
 func userID(c *gin.Context) string {
 	id, _ := session.IdentityFrom(c.Request.Context())
@@ -132,5 +230,20 @@ func paymentBody(p *domain.Payment, viewer string) paymentResponse {
 		ID: p.ID(), OrderID: p.OrderID(), UserID: p.UserID(), StripeID: p.StripeID(),
 		ClientSecret: p.ClientSecretFor(viewer), Status: string(p.Status()),
 		Amount: p.Amount(), Currency: p.Currency(), Version: p.Version(), CreatedAt: p.CreatedAt(),
+		Review: reviewBody(p.Review()),
 	}
+}
+
+func reviewBody(r *domain.Review) *reviewResponse {
+	if r == nil {
+		return nil
+	}
+	out := &reviewResponse{
+		Reasons: r.Reasons, EventID: r.EventID, Amount: r.Amount, Currency: r.Currency, HeldAt: r.HeldAt,
+		Resolution: string(r.Resolution), ResolvedBy: r.ResolvedBy,
+	}
+	if !r.ResolvedAt.IsZero() {
+		out.ResolvedAt = &r.ResolvedAt
+	}
+	return out
 }

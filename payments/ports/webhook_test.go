@@ -26,7 +26,7 @@ func eventJSON(id, typ string, object map[string]any) []byte {
 
 func intentEvent(typ string) []byte {
 	return eventJSON("evt_1", typ, map[string]any{
-		"id": "pi_1", "object": "payment_intent", "amount": 2500, "currency": "eur",
+		"id": "pi_1", "object": "payment_intent", "amount": 2500, "amount_received": 2400, "currency": "eur",
 		"metadata": map[string]string{"orderId": "65f000000000000000000002", "paymentId": "65f000000000000000000001"},
 	})
 }
@@ -38,12 +38,12 @@ func sign(payload []byte, secret string, at time.Time) string {
 func TestParseStripeEvent_AcceptsAGoodSignature(t *testing.T) {
 	t.Parallel()
 	payload := intentEvent("payment_intent.succeeded")
-	e, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret)
+	e, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := domain.StripeEvent{ID: "evt_1", Type: domain.IntentSucceeded, PaymentIntentID: "pi_1",
-		OrderID: "65f000000000000000000002", PaymentID: "65f000000000000000000001"}
+		OrderID: "65f000000000000000000002", PaymentID: "65f000000000000000000001", Amount: 2400, Currency: "eur"}
 	if e != want {
 		t.Fatalf("event %+v, want %+v", e, want)
 	}
@@ -56,7 +56,7 @@ func TestParseStripeEvent_AcceptsTheHeaderStripeDocuments(t *testing.T) {
 	payload := intentEvent("payment_intent.payment_failed")
 	at := time.Now()
 	header := fmt.Sprintf("t=%d,v1=%x,v0=ignored", at.Unix(), webhook.ComputeSignature(at, payload, secret))
-	if _, err := ports.ParseStripeEvent(payload, header, secret); err != nil {
+	if _, err := ports.ParseStripeEvent(payload, header, secret, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -69,22 +69,36 @@ func TestParseStripeEvent_RefusesBadSignatures(t *testing.T) {
 		payload []byte
 		header  string
 	}{
-		"bad secret":      {payload, sign(payload, "whsec_someone_else", time.Now())},
-		"stale timestamp": {payload, sign(payload, secret, time.Now().Add(-ports.SignatureTolerance-time.Minute))},
-		"missing header":  {payload, ""},
-		"tampered body":   {tampered, sign(payload, secret, time.Now())},
-		"garbage header":  {payload, "not a signature"},
-		"no v1 signature": {payload, fmt.Sprintf("t=%d", time.Now().Unix())},
+		"bad secret":       {payload, sign(payload, "whsec_someone_else", time.Now())},
+		"stale timestamp":  {payload, sign(payload, secret, time.Now().Add(-ports.SignatureTolerance-time.Minute))},
+		"future timestamp": {payload, sign(payload, secret, time.Now().Add(ports.SignatureTolerance+time.Minute))},
+		// stripe-go reads the last t=: a fresh one first does not hide it.
+		"future timestamp last": {payload, fmt.Sprintf("t=%d,%s", time.Now().Unix(), sign(payload, secret, time.Now().Add(time.Hour)))},
+		"missing header":        {payload, ""},
+		"tampered body":         {tampered, sign(payload, secret, time.Now())},
+		"garbage header":        {payload, "not a signature"},
+		"no v1 signature":       {payload, fmt.Sprintf("t=%d", time.Now().Unix())},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ports.ParseStripeEvent(c.payload, c.header, secret)
+			_, err := ports.ParseStripeEvent(c.payload, c.header, secret, time.Now())
 			e, ok := apierr.As(err)
 			if !ok || e.Kind != apierr.KindInvalid || e.Code != "invalid_signature" {
 				t.Fatalf("err = %v, want 400 invalid_signature", err)
 			}
 		})
+	}
+}
+
+func TestParseStripeEvent_ToleratesAClockALittleAhead(t *testing.T) {
+	t.Parallel()
+	payload := intentEvent("payment_intent.succeeded")
+	now := time.Now()
+	for _, skew := range []time.Duration{time.Minute, ports.SignatureTolerance - time.Second, -ports.SignatureTolerance + time.Second} {
+		if _, err := ports.ParseStripeEvent(payload, sign(payload, secret, now.Add(skew)), secret, now); err != nil {
+			t.Errorf("signed %s from now: %v", skew, err)
+		}
 	}
 }
 
@@ -98,7 +112,7 @@ func TestParseStripeEvent_RefusesASignedBodyThatIsNoEvent(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret)
+			_, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret, time.Now())
 			if e, ok := apierr.As(err); !ok || e.Code != "invalid_event" || e.Kind != apierr.KindInvalid {
 				t.Fatalf("err = %v, want 400 invalid_event", err)
 			}
@@ -115,14 +129,16 @@ func TestParseStripeEvent_ReadsTheChargeOfARefund(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			payload := eventJSON("evt_9", "charge.refunded", map[string]any{
-				"id": "ch_1", "object": "charge", "payment_intent": pi, "refunded": true,
+				"id": "ch_1", "object": "charge", "payment_intent": pi, "refunded": false,
+				"amount": 2500, "amount_refunded": 1000, "currency": "eur",
 				"metadata": map[string]string{"orderId": "65f000000000000000000002"},
 			})
-			e, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret)
+			e, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.Type != domain.ChargeRefunded || e.PaymentIntentID != "pi_7" || e.OrderID != "65f000000000000000000002" {
+			if e.Type != domain.ChargeRefunded || e.PaymentIntentID != "pi_7" || e.OrderID != "65f000000000000000000002" ||
+				e.Amount != 1000 || e.ChargeAmount != 2500 || e.Currency != "eur" {
 				t.Fatalf("event %+v", e)
 			}
 		})
@@ -132,7 +148,7 @@ func TestParseStripeEvent_ReadsTheChargeOfARefund(t *testing.T) {
 func TestParseStripeEvent_ToleratesOtherAPIVersionsAndTypes(t *testing.T) {
 	t.Parallel()
 	payload := []byte(`{"id":"evt_2","object":"event","type":"customer.created","api_version":"2020-08-27","data":{"object":{"id":"cus_1"}}}`)
-	e, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret)
+	e, err := ports.ParseStripeEvent(payload, sign(payload, secret, time.Now()), secret, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/ticketing/ticketing/pkg/keto"
 	"github.com/ticketing/ticketing/pkg/logging"
 	"github.com/ticketing/ticketing/pkg/mongodb"
+	"github.com/ticketing/ticketing/pkg/pagination"
 	"github.com/ticketing/ticketing/pkg/session"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	StripeAPIBase       string `env:"STRIPE_API_BASE" default:"https://api.stripe.com" validate:"url"`
 	StripeSecretKey     string `env:"STRIPE_SECRET_KEY,required" validate:"secret"`
 	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET,required" validate:"min=12,secret"`
+	// CursorSecret signs the cursors of the admins' list of payments by
+	// status; the same on every instance.
+	CursorSecret string `env:"CURSOR_SECRET,required" validate:"min=16,secret"`
 }
 
 // Validate checks the Stripe secrets' shapes, so that a swapped or
@@ -128,11 +132,13 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	refunder := app.NewRefunder(payments, stripe)
+	refunder := app.NewRefunder(payments, stripe, s.log)
 	application := app.Application{
 		CreatePayment:     app.NewCreatePaymentHandler(payments, orders, adapters.NewOrdersAPI(cfg.OrdersURL, httpClient), perms, stripe),
 		GetPayment:        app.NewGetPaymentHandler(payments, perms),
 		RefundPayment:     app.NewRefundPaymentHandler(perms, refunder),
+		ResolvePayment:    app.NewResolvePaymentHandler(payments, orders, perms, refunder, s.log),
+		ListPayments:      app.NewListPaymentsHandler(payments, perms),
 		HandleStripeEvent: app.NewHandleStripeEventHandler(payments, orders, refunder, s.log),
 		ApplyOrder:        app.NewApplyOrderHandler(orders, payments, refunder, s.log),
 		RepairGrants:      app.NewRepairGrantsHandler(payments, perms, s.log),
@@ -161,7 +167,7 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 		httpserver.Check{Name: "stripe", Run: stripe.Ready},
 	)
 	engine.Use(httpserver.Admit(cfg.HTTP.MaxInFlight, cfg.HTTP.QueueWait))
-	ports.NewHTTPServer(application, sessions, cfg.StripeWebhookSecret, s.log).Register(engine)
+	ports.NewHTTPServer(application, sessions, cfg.StripeWebhookSecret, pagination.NewSigner(cfg.CursorSecret), s.log).Register(engine)
 	s.Handler = engine
 	return nil
 }

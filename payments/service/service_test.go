@@ -26,6 +26,7 @@ func requiredEnv() map[string]string {
 		"ORDERS_URL":            "http://127.0.0.1:4003",
 		"STRIPE_SECRET_KEY":     "sk_test_123",
 		"STRIPE_WEBHOOK_SECRET": "whsec_" + rand.Text(),
+		"CURSOR_SECRET":         rand.Text(),
 	}
 }
 
@@ -62,6 +63,9 @@ func TestConfig_RefusesMissingOrMisshapenStripeSecrets(t *testing.T) {
 		"published webhook secret": {"STRIPE_WEBHOOK_SECRET", config.DevelopmentSecrets["STRIPE_WEBHOOK_SECRET"], "STRIPE_WEBHOOK_SECRET: holds a secret published in the ticketing repository"},
 		"Stripe base not a URL":    {"STRIPE_API_BASE", "stripe-mock:12111", "STRIPE_API_BASE: must be an absolute http or https URL"},
 		"no orders service":        {"ORDERS_URL", "", "ORDERS_URL: required but not set"},
+		"no cursor secret":         {"CURSOR_SECRET", "", "CURSOR_SECRET: required but not set"},
+		"short cursor secret":      {"CURSOR_SECRET", "short", "CURSOR_SECRET: must be at least 16 characters long"},
+		"published cursor secret":  {"CURSOR_SECRET", config.DevelopmentSecrets["CURSOR_SECRET"], "CURSOR_SECRET: holds a secret published in the ticketing repository"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 // Every payload carries the aggregate's whole current state and version, so
@@ -146,12 +148,11 @@ func (p *Payment) Validate() error {
 }
 
 var (
-	objectIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 	currencyPattern = regexp.MustCompile(`^[a-z]{3}$`)
 )
 
 func objectID(field, v string) error {
-	return when(!objectIDPattern.MatchString(v), field+": must be 24 lower-case hex digits")
+	return when(!validation.IsObjectID(v), field+": must be 24 lower-case hex digits")
 }
 
 func optionalObjectID(field, v string) error {

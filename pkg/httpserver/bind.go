@@ -19,12 +19,15 @@ import (
 // MaxBodyBytes is the largest request body a service reads (1 MiB).
 const MaxBodyBytes = 1 << 20
 
-// BindJSON decodes the request body into dst, a pointer, under the body rules
-// of design §2, and returns an *apierr.Error a client can act on otherwise:
-// a Content-Type other than application/json → 415; more than MaxBodyBytes →
-// 413; an empty body, malformed JSON, trailing data after the value, a body
-// that is not an object, a field dst does not have, or a value of the wrong
-// JSON type → 400 naming the field (and, for a wrong type, the expected one).
+// BindJSON decodes the request body into dst, a pointer, under the API's body
+// rules, and returns an *apierr.Error a client can act on otherwise: a
+// Content-Type other than application/json, a charset other than UTF-8 or a
+// Content-Encoding other than identity → 415; more than MaxBodyBytes → 413;
+// an empty body, malformed JSON, trailing data after the value, a body that
+// is not an object, a field dst does not have, a value of the wrong JSON
+// type, or what checkStrict refuses (a key twice, a key in another letter
+// case, text that is not UTF-8, deep nesting) → 400 naming the field (and
+// the rule, or the expected type).
 //
 // Checking the values themselves is the domain's work, not BindJSON's.
 func BindJSON(c *gin.Context, dst any) error {
@@ -35,8 +38,8 @@ func BindJSON(c *gin.Context, dst any) error {
 	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
 		return errEmptyBody
 	}
-	if !isJSON(r.Header.Get("Content-Type")) {
-		return apierr.UnsupportedMediaType("the request body must be JSON, sent with Content-Type: application/json")
+	if err := checkMediaType(r.Header); err != nil {
+		return err
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, MaxBodyBytes))
 	if err != nil {
@@ -55,9 +58,25 @@ var (
 	errNotObject = apierr.Invalid("malformed_json", "the request body must be a JSON object")
 )
 
-func isJSON(contentType string) bool {
-	mediaType, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mediaType == "application/json"
+// checkMediaType accepts JSON in UTF-8 (the only encoding RFC 8259 allows
+// between systems), sent as it is: a body in another character set, or
+// compressed, would be decoded as garbage or not at all.
+func checkMediaType(h http.Header) error {
+	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return apierr.UnsupportedMediaType("the request body must be JSON, sent with Content-Type: application/json")
+	}
+	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
+		return apierr.UnsupportedMediaType("the request body must be UTF-8 (charset=utf-8), not " + charset)
+	}
+	for _, coding := range h.Values("Content-Encoding") {
+		for _, c := range strings.Split(coding, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return apierr.UnsupportedMediaType("the request body must not be encoded (Content-Encoding " + c + " is not supported)")
+			}
+		}
+	}
+	return nil
 }
 
 func decodeJSON(body []byte, dst any) error {
@@ -70,6 +89,9 @@ func decodeJSON(body []byte, dst any) error {
 			return malformed(json.Unmarshal(trimmed, new(any)))
 		}
 		return errNotObject
+	}
+	if err := checkStrict(trimmed, reflect.TypeOf(dst)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()

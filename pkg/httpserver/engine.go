@@ -1,11 +1,16 @@
 // Package httpserver is the HTTP edge every service shares: a gin engine with
-// request ids, access logs, panic recovery and the JSON error shape of design
-// §2 for every answer (404 and 405 included); liveness and readiness
-// endpoints; strict JSON body binding; and graceful shutdown.
+// request ids, access logs, panic recovery and the API's one JSON error shape
+// for every answer (404 and 405 included); one rule for query strings (each
+// parameter at most once) and for trailing slashes (404, no redirect);
+// liveness and readiness endpoints; strict JSON body binding; HEAD served as
+// GET; and graceful shutdown.
 package httpserver
 
 import (
 	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,16 +42,26 @@ func New(logger *slog.Logger, checks ...Check) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
+	// A path that differs from a route by a trailing slash or letter case is
+	// a 404 in the JSON shape, like any unknown path: gin's redirects would
+	// answer with a body that is not JSON and a Location built from the
+	// client's X-Forwarded-Prefix.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
 	if err := e.SetTrustedProxies(privateNetworks); err != nil {
 		panic(err) // the list above is constant and valid
 	}
 	e.RemoteIPHeaders = []string{"X-Real-IP"}
-	e.Use(requestID(), accessLog(logger), recovery(logger))
+	e.Use(requestID(), accessLog(logger), recovery(logger), singleQueryValues())
 	e.NoRoute(func(c *gin.Context) {
 		WriteError(c, errNoRoute)
 	})
 	e.NoMethod(func(c *gin.Context) {
+		// Run serves HEAD wherever GET is served; gin's Allow does not know.
+		if allow := c.Writer.Header().Get("Allow"); slices.Contains(strings.Split(allow, ", "), http.MethodGet) {
+			c.Header("Allow", allow+", "+http.MethodHead)
+		}
 		WriteError(c, errNoMethod)
 	})
 	e.GET("/healthz", healthz)

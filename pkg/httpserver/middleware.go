@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -99,4 +101,43 @@ func recovery(logger *slog.Logger) gin.HandlerFunc {
 		}()
 		c.Next()
 	}
+}
+
+// singleQueryValues refuses a query string that gives a parameter more than
+// once (?limit=1&limit=2), rather than letting each handler pick one of the
+// values (no endpoint takes a list in its query), or that is not
+// well-formed (?title=%zz, or a semicolon separator, which Go's parser
+// drops with what follows). Each problem names its parameter.
+func singleQueryValues() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if problems := queryProblems(c.Request.URL.RawQuery); len(problems) > 0 {
+			WriteError(c, apierr.Validation(problems...))
+			return
+		}
+		c.Next()
+	}
+}
+
+func queryProblems(rawQuery string) []apierr.FieldError {
+	var problems []apierr.FieldError
+	seen := map[string]int{}
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, errName := url.QueryUnescape(rawName)
+		_, errValue := url.QueryUnescape(rawValue)
+		switch {
+		case errName != nil:
+			problems = append(problems, apierr.Field(rawName, "is not a well-formed query parameter name"))
+		case errValue != nil || strings.Contains(pair, ";"):
+			problems = append(problems, apierr.Field(name, "is not a well-formed query parameter (percent-encode %, ; and &)"))
+		default:
+			if seen[name]++; seen[name] == 2 {
+				problems = append(problems, apierr.Field(name, "must be given at most once"))
+			}
+		}
+	}
+	return problems
 }

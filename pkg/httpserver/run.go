@@ -23,7 +23,7 @@ func Run(ctx context.Context, handler http.Handler, addr string, shutdownTimeout
 
 func newServer(handler http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           handler,
+		Handler:           headAsGet(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -51,4 +51,18 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 		return fmt.Errorf("httpserver: serve: %w", err)
 	}
 	return nil
+}
+
+// headAsGet serves HEAD as GET, in every service alike: the same handler,
+// status and headers (Content-Length included). net/http sends no body in
+// answer to a HEAD request, whatever the handler writes, because the
+// response still belongs to the original request.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+		next.ServeHTTP(w, r)
+	})
 }

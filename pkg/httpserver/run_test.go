@@ -102,3 +102,50 @@ func TestRun_FailsFastOnABadAddress(t *testing.T) {
 		t.Error("Run() = nil, want a listen error")
 	}
 }
+
+func TestServe_AnswersHEADLikeGETWithoutBody(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			http.Error(w, "not GET", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Seen", "yes")
+		_, _ = io.WriteString(w, `{"hello":"world"}`)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = serve(ctx, newServer(handler), ln, time.Second) }()
+
+	answer := func(method string) (*http.Response, string) {
+		req, err := http.NewRequest(method, "http://"+ln.Addr().String()+"/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	get, getBody := answer(http.MethodGet)
+	head, headBody := answer(http.MethodHead)
+	if get.StatusCode != http.StatusOK || getBody == "" {
+		t.Fatalf("GET: %d %q", get.StatusCode, getBody)
+	}
+	if head.StatusCode != get.StatusCode || headBody != "" {
+		t.Fatalf("HEAD: %d %q, want %d and no body", head.StatusCode, headBody, get.StatusCode)
+	}
+	for _, h := range []string{"Content-Type", "X-Seen", "Content-Length"} {
+		if head.Header.Get(h) != get.Header.Get(h) {
+			t.Errorf("%s: HEAD %q, GET %q", h, head.Header.Get(h), get.Header.Get(h))
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/mongo"
@@ -42,6 +43,14 @@ func Ping(client *mongo.Client) func(context.Context) error {
 	return func(ctx context.Context) error {
 		return client.Ping(ctx, readpref.Primary())
 	}
+}
+
+// IsDuplicateKey reports whether err is a unique index refusing a write.
+// MongoDB says so with code 11000 for inserts and updates alike; FerretDB v1
+// on PostgreSQL does for inserts, but an update that collides answers
+// InternalError carrying PostgreSQL's unique violation (SQLSTATE 23505).
+func IsDuplicateKey(err error) bool {
+	return mongo.IsDuplicateKeyError(err) || err != nil && strings.Contains(err.Error(), "(SQLSTATE 23505)")
 }
 
 // Error maps a driver error for the error vocabulary: unreachable, timed out

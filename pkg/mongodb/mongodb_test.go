@@ -81,3 +81,26 @@ func TestPing_RealServer(t *testing.T) {
 		t.Errorf("Ping() = %v", err)
 	}
 }
+
+func TestIsDuplicateKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no error", nil, false},
+		{"MongoDB duplicate key", mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 11000, Message: "E11000 duplicate key error"}}}, true},
+		{"FerretDB update on PostgreSQL", mongo.CommandError{Code: 1, Name: "InternalError",
+			Message: `ERROR: duplicate key value violates unique constraint "users_email_unique_idx" (SQLSTATE 23505)`}, true},
+		{"another command error", mongo.CommandError{Code: 1, Name: "InternalError", Message: "disk full"}, false},
+		{"another error", errors.New("connection refused"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := mongodb.IsDuplicateKey(tc.err); got != tc.want {
+				t.Errorf("IsDuplicateKey(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}

@@ -2,12 +2,12 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/ticketing/ticketing/pkg/apierr"
+	"github.com/ticketing/ticketing/pkg/validation"
 )
 
 // Limits of a ticket's fields.
@@ -24,16 +24,11 @@ const (
 	MaxSearchLength = MaxTitleLength
 )
 
-var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
-
-// ValidateID checks a ticket id: 24 lower-case hex digits (an ObjectId).
-// A malformed id is a 400 naming "id"; a well-formed unknown one is a 404
-// later.
+// ValidateID checks a ticket id by the id rule every service shares
+// (validation.ObjectID). A malformed id is a 400 naming "id"; a well-formed
+// unknown one is a 404 later.
 func ValidateID(id string) error {
-	if !idPattern.MatchString(id) {
-		return apierr.Validation(apierr.Field("id", "must be 24 lower-case hexadecimal digits"))
-	}
-	return nil
+	return validation.ObjectID("id", id)
 }
 
 // TitleSearch is a validated title search: the lower-cased text a title
@@ -75,10 +70,8 @@ func titleProblem(title string) string {
 		return "is required"
 	case n < MinTitleLength || n > MaxTitleLength:
 		return fmt.Sprintf("must be %d to %d characters long (after trimming spaces), got %d", MinTitleLength, MaxTitleLength, n)
-	case strings.ContainsFunc(title, unicode.IsControl):
-		return "must not contain control characters"
 	}
-	return ""
+	return validation.DisplayTextProblem(title)
 }
 
 func requiredPriceProblem(price *int64) string {

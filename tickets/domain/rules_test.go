@@ -55,6 +55,8 @@ func TestNewTicket_ValidatesTheListing(t *testing.T) {
 		{name: "title trimmed before counting", listing: domain.Listing{Title: "   ab   ", Price: price(1)}, wantFields: "title"},
 		{name: "title trimmed", listing: domain.Listing{Title: "  Jazz Night \t", Price: price(1)}, wantTitle: "Jazz Night", wantCur: "eur"},
 		{name: "title with a control character", listing: domain.Listing{Title: "Jazz\nNight", Price: price(1)}, wantFields: "title"},
+		{name: "title with a bidirectional override", listing: domain.Listing{Title: "Jazz \u202eNight", Price: price(1)}, wantFields: "title"},
+		{name: "title with no visible character", listing: domain.Listing{Title: "\u3164\u3164\u3164", Price: price(1)}, wantFields: "title"},
 		{name: "title missing", listing: domain.Listing{Price: price(1)}, wantFields: "title"},
 		{name: "price -1", listing: domain.Listing{Title: "Jazz", Price: price(-1)}, wantFields: "price"},
 		{name: "price 0 (free)", listing: domain.Listing{Title: "Jazz", Price: price(0)}, wantTitle: "Jazz", wantCur: "eur"},

@@ -5,6 +5,7 @@ package apptest
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/ticketing/ticketing/auth/app"
 	"github.com/ticketing/ticketing/auth/domain"
@@ -19,11 +20,15 @@ const UserID = "c83b8787-610a-44c0-a9c2-b96ba98e4ad5"
 type Identities struct {
 	// Err, when set, is returned by every call.
 	Err error
-	// Existing are the identity ids IdentityExists reports.
-	Existing map[string]bool
+	// Kratos are the identities Identity reports, by id.
+	Kratos map[string]*domain.User
+	// Old are the ids of identities created long before any window
+	// DeleteIdentityCreatedWithin is given, which it keeps.
+	Old map[string]bool
 
 	mu      sync.Mutex
 	revoked []string
+	deleted []string
 }
 
 var _ app.IdentityProvider = (*Identities)(nil)
@@ -73,7 +78,39 @@ func (f *Identities) Revoked() []string {
 	return append([]string(nil), f.revoked...)
 }
 
-// IdentityExists implements app.IdentityProvider.
-func (f *Identities) IdentityExists(_ context.Context, id string) (bool, error) {
-	return f.Existing[id], f.Err
+// Identity implements app.IdentityProvider.
+func (f *Identities) Identity(_ context.Context, id string) (*domain.User, error) {
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.Kratos[id]
+	if !ok {
+		return nil, domain.ErrIdentityNotFound
+	}
+	return u, nil
+}
+
+// DeleteIdentityCreatedWithin implements app.IdentityProvider.
+func (f *Identities) DeleteIdentityCreatedWithin(_ context.Context, id string, _ time.Duration) (bool, error) {
+	if f.Err != nil {
+		return false, f.Err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.Kratos[id]; !ok || f.Old[id] {
+		return false, nil
+	}
+	delete(f.Kratos, id)
+	f.deleted = append(f.deleted, id)
+	return true, nil
+}
+
+// Deleted lists the ids of the identities DeleteIdentityCreatedWithin
+// deleted.
+func (f *Identities) Deleted() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.deleted...)
 }
