@@ -1,4 +1,4 @@
-// Package ports is auth's HTTP port: the /api/users endpoints of design §2
+// Package ports is auth's HTTP port: the /api/users endpoints (auth/README.md)
 // and the service's OpenAPI document.
 package ports
 

@@ -17,7 +17,7 @@ import (
 
 // postgres is a private PostgreSQL cluster in the state folder, holding the
 // kratos, keto and ferretdb databases. Kratos on SQLite fails under a few
-// concurrent sign-ins (design §5), FerretDB on SQLite under a few
+// concurrent sign-ins (docs/performance.md), FerretDB on SQLite under a few
 // concurrent writers (docs/performance.md), hence PostgreSQL.
 func (s *Stack) postgres() *component {
 	base := s.postgresBase()

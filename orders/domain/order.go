@@ -14,8 +14,9 @@ import (
 // Status is where an order is in its life.
 type Status string
 
-// The statuses of design §2: created → complete (paid) or cancelled (by the
-// buyer or when the hold window ends); complete → refunded.
+// The statuses of the API (docs/architecture.md, "API conventions"): created →
+// complete (paid) or cancelled (by the buyer or when the hold window ends);
+// complete → refunded.
 const (
 	StatusCreated   Status = "created"
 	StatusCancelled Status = "cancelled"

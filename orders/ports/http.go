@@ -1,6 +1,6 @@
-// Package ports is the orders service's edge: the /api/orders endpoints of
-// design §2 with their OpenAPI document, and the handlers of the events it
-// consumes.
+// Package ports is the orders service's edge: the /api/orders endpoints of the
+// API conventions (docs/architecture.md) with their OpenAPI document, and the
+// handlers of the events it consumes.
 package ports
 
 import (

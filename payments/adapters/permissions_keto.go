@@ -15,7 +15,7 @@ const (
 	paymentNamespace = "Payment"
 )
 
-// KetoPermissions asks Keto (design §4).
+// KetoPermissions asks Keto (docs/architecture.md, "Permissions").
 type KetoPermissions struct {
 	keto *keto.Client
 }

@@ -23,7 +23,7 @@ type Application struct {
 	RepairGrants      RepairGrantsHandler
 }
 
-// Permissions is what payments asks Keto (design §4).
+// Permissions is what payments asks Keto (docs/architecture.md, "Permissions").
 type Permissions interface {
 	// CanEditOrder: only the order's buyer pays it (Order#edit).
 	CanEditOrder(ctx context.Context, userID, orderID string) (bool, error)

@@ -8,9 +8,9 @@ import (
 	"github.com/ticketing/ticketing/payments/domain"
 )
 
-// ApplyOrderHandler keeps the order replica from order.* events, and
-// refunds the payment of an order that is cancelled after its payment
-// succeeded (design §3: the order stays cancelled, the payment ends
+// ApplyOrderHandler keeps the order replica from order.* events, and refunds the
+// payment of an order that is cancelled after its payment succeeded
+// (docs/architecture.md, "Events": the order stays cancelled, the payment ends
 // refunded).
 type ApplyOrderHandler struct {
 	orders   domain.OrderReplica

@@ -24,14 +24,13 @@ func NewHandleStripeEventHandler(payments domain.Repository, orders domain.Order
 	return HandleStripeEventHandler{payments: payments, orders: orders, refunder: refunder, logger: logger, now: time.Now}
 }
 
-// Handle applies e. The change and e's id are one write, so a redelivered
-// event changes nothing. An event that does not match its payment holds it
-// for review (logged with what differed); it publishes nothing, so nothing
-// downstream takes it for a success. A payment that succeeds for a
-// cancelled order is refunded at once (design §3); that check also runs
-// for a redelivered success, so that Stripe's retry finishes a refund that
-// failed. An error makes the webhook fail, and Stripe deliver the event
-// again.
+// Handle applies e. The change and e's id are one write, so a redelivered event
+// changes nothing. An event that does not match its payment holds it for review
+// (logged with what differed); it publishes nothing, so nothing downstream takes
+// it for a success. A payment that succeeds for a cancelled order is refunded at
+// once (docs/architecture.md, "Events"); that check also runs for a redelivered
+// success, so that Stripe's retry finishes a refund that failed. An error makes
+// the webhook fail, and Stripe deliver the event again.
 func (h HandleStripeEventHandler) Handle(ctx context.Context, e domain.StripeEvent) (domain.Outcome, error) {
 	log := h.logger.With(slog.String("stripe_event", e.ID), slog.String("type", string(e.Type)), slog.String("payment_intent", e.PaymentIntentID))
 	if !e.Type.Handled() {

@@ -4,7 +4,8 @@ import (
 	"github.com/ticketing/ticketing/pkg/validation"
 )
 
-// OrderStatus is where an order is in its life (design §2).
+// OrderStatus is where an order is in its life (docs/architecture.md, "API
+// conventions").
 type OrderStatus string
 
 // The order statuses payments tells apart.

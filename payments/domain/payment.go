@@ -19,7 +19,7 @@ import (
 // refunded.
 type Status string
 
-// The payment statuses of design §2.
+// The payment statuses of the API (docs/architecture.md, "API conventions").
 const (
 	StatusPending   Status = "pending"
 	StatusSucceeded Status = "succeeded"

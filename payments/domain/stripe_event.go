@@ -3,8 +3,8 @@ package domain
 // StripeEventType is the type of a Stripe event payments reacts to.
 type StripeEventType string
 
-// The Stripe events of design §2. Any other type is acknowledged and
-// ignored.
+// The Stripe events the webhook applies (payments/README.md). Any other type is
+// acknowledged and ignored.
 const (
 	IntentSucceeded StripeEventType = "payment_intent.succeeded"
 	IntentFailed    StripeEventType = "payment_intent.payment_failed"

@@ -1,5 +1,5 @@
-// Package ports is the payments service's input: the /api/payments
-// endpoints of design §2 (Stripe's webhook among them), the order events
+// Package ports is the payments service's input: the /api/payments endpoints
+// (README.md of the service) (Stripe's webhook among them), the order events
 // from RabbitMQ, and the service's OpenAPI document.
 package ports
 

@@ -3,8 +3,8 @@
 // Use cases and adapters return an *Error that says what went wrong in terms a
 // client can act on (a Kind, a stable Code slug, a Message, optional field
 // problems); one function at the HTTP edge turns it into a status code and the
-// JSON error shape of design §2. Any other error is internal: its text is
-// logged, never shown to a client.
+// JSON error shape of docs/architecture.md ("API conventions"). Any other
+// error is internal: its text is logged, never shown to a client.
 package apierr
 
 import (

@@ -1,6 +1,6 @@
 // Package docstore is how services write their aggregates to MongoDB so that
 // the invariants hold under concurrency and crashes, on MongoDB and on the
-// local FerretDB alike (design §5):
+// local FerretDB alike (docs/architecture.md, "Consistency by construction"):
 //
 //   - every write to one document goes through Update, which serializes
 //     writes per document id inside the process and keeps a revision filter

@@ -12,7 +12,7 @@ package events
 // every stored outbox; never rename one.
 type Name string
 
-// The events of design §3.
+// The events of docs/architecture.md ("Events").
 const (
 	TicketCreated       Name = "ticket.created.v1"
 	TicketUpdated       Name = "ticket.updated.v1"

@@ -1,8 +1,9 @@
 // Package keto checks permissions and writes relationships in Ory Keto.
 //
-// Subjects are always subject sets (design §4): a user is User:<uuid> (empty
-// relation), the admins are Group:admin#members. Checks go to Keto's read
-// API, writes to its write API, each batch of tuples in one PATCH.
+// Subjects are always subject sets (docs/architecture.md, "Permissions"): a
+// user is User:<uuid> (empty relation), the admins are Group:admin#members.
+// Checks go to Keto's read API, writes to its write API, each batch of tuples
+// in one PATCH.
 package keto
 
 import (

@@ -1,7 +1,7 @@
-// Package pagination implements the list conventions of design §2: `limit`
-// (default 20, 1–100) and an opaque keyset `cursor`, signed so that a
-// tampered cursor, or one taken from another list, is a 400 rather than a
-// silently wrong page.
+// Package pagination implements the list conventions of docs/architecture.md
+// ("API conventions"): `limit` (default 20, 1–100) and an opaque keyset
+// `cursor`, signed so that a tampered cursor, or one taken from another list, is
+// a 400 rather than a silently wrong page.
 package pagination
 
 import (

@@ -5,7 +5,7 @@ import "fmt"
 // OrderEventKind is what happened to an order that affects its ticket.
 type OrderEventKind int
 
-// The order events a ticket reacts to (design §3).
+// The order events a ticket reacts to (docs/architecture.md, "Events").
 const (
 	// OrderCreated: the order holds the ticket for its buyer.
 	OrderCreated OrderEventKind = iota + 1

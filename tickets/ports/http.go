@@ -1,6 +1,6 @@
 // Package ports is the tickets service's inbound side: the /api/tickets
-// endpoints of design §2 with the service's OpenAPI document, and the
-// handlers of the order events it consumes.
+// endpoints (README.md of the service) with the service's OpenAPI document, and
+// the handlers of the order events it consumes.
 package ports
 
 import (

@@ -16,7 +16,7 @@ import (
 
 var errMineNeedsSession = apierr.Unauthenticated("?mine=true lists the caller's tickets: a session is required")
 
-// listResponse is a page of a list (design §2).
+// listResponse is a page of a list (docs/architecture.md, "API conventions").
 type listResponse struct {
 	Items []ticketResponse `json:"items"`
 	Next  *string          `json:"next"`
