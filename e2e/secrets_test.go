@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,18 +20,7 @@ import (
 // that copied those values would: each must exit at once, naming the secret.
 func TestServices_RefusePublishedSecretsUnlessTheRunnerStartedThem(t *testing.T) {
 	t.Parallel()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := stack.Profile("test", root, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := stack.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testStack(t)
 	base := s.Env()
 	if base[config.RunnerVariable] != "test" {
 		t.Fatalf("the runner's environment has %s=%q, want test", config.RunnerVariable, base[config.RunnerVariable])
@@ -50,7 +38,7 @@ func TestServices_RefusePublishedSecretsUnlessTheRunnerStartedThem(t *testing.T)
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, filepath.Join(o.Bin, svc))
+			cmd := exec.CommandContext(ctx, filepath.Join(s.Bin, svc))
 			cmd.Env = base.Merge(stack.Env{"SERVICE_NAME": svc, "MONGO_DATABASE": svc}).List()
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out

@@ -37,20 +37,13 @@ func NewReleaseOverdueHandler(orders domain.Repository, logger *slog.Logger) Rel
 
 // Run sweeps until ctx ends.
 func (h ReleaseOverdueHandler) Run(ctx context.Context) {
-	t := time.NewTicker(h.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := h.Release(ctx); err != nil && ctx.Err() == nil {
+	runPasses(ctx, h.Interval, h.Release, func(n int, err error) {
+		if err != nil {
 			h.logger.WarnContext(ctx, "overdue hold sweep failed; will retry", slog.Int("released", n), slog.String("error", err.Error()))
 		} else if n > 0 {
 			h.logger.WarnContext(ctx, "released holds the expiration service missed", slog.Int("released", n))
 		}
-	}
+	})
 }
 
 // Release makes one pass and returns how many orders it expired.

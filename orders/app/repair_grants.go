@@ -31,20 +31,13 @@ func NewRepairGrantsHandler(orders domain.Repository, perms Permissions, logger 
 
 // Run repairs until ctx ends.
 func (h RepairGrantsHandler) Run(ctx context.Context) {
-	t := time.NewTicker(h.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := h.Repair(ctx); err != nil && ctx.Err() == nil {
+	runPasses(ctx, h.Interval, h.Repair, func(n int, err error) {
+		if err != nil {
 			h.logger.WarnContext(ctx, "grant repair pass failed; will retry", slog.Int("repaired", n), slog.String("error", err.Error()))
 		} else if n > 0 {
 			h.logger.InfoContext(ctx, "repaired order grants", slog.Int("repaired", n))
 		}
-	}
+	})
 }
 
 // Repair makes one pass and returns how many orders it repaired.
