@@ -32,7 +32,7 @@ func TestServices_RefusePublishedSecretsUnlessTheRunnerStartedThem(t *testing.T)
 		"auth":     {"AUTH_WEBHOOK_API_KEY"},
 		"tickets":  {"CURSOR_SECRET"},
 		"orders":   {"CURSOR_SECRET"},
-		"payments": {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"},
+		"payments": {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "CURSOR_SECRET"},
 	} {
 		t.Run(svc, func(t *testing.T) {
 			t.Parallel()
