@@ -78,9 +78,10 @@ const maxSubmissionBytes = 64 << 10
 var errNoKratosEndpoint = apierr.NotFound("not_found", "no such resource")
 
 // submissionFields are the fields each flow's submission is read for: the
-// account it names, and the new password where one is chosen.
+// method, the account it names, and the password it checks or sets. Each
+// must be a JSON string (readSubmission).
 var submissionFields = map[string][]string{
-	"login":        {"method", "identifier"},
+	"login":        {"method", "identifier", "password_identifier", "password"},
 	"registration": {"method", "password", "traits.email"},
 	"settings":     {"method", "password"},
 	"recovery":     {"email"},
@@ -96,13 +97,14 @@ var attemptKinds = map[string]app.AttemptKind{
 	"verification": app.AccountMail,
 }
 
-// identifierFields name the field that holds the account a submission is
-// about.
-var identifierFields = map[string]string{
-	"login":        "identifier",
-	"registration": "traits.email",
-	"recovery":     "email",
-	"verification": "email",
+// identifierFields name every field Kratos reads as the account a
+// submission is about, in Kratos' order of preference: its login takes
+// `identifier`, or the legacy `password_identifier` when that is empty.
+var identifierFields = map[string][]string{
+	"login":        {"identifier", "password_identifier"},
+	"registration": {"traits.email"},
+	"recovery":     {"email"},
+	"verification": {"email"},
 }
 
 // KratosPassThrough forwards the public Kratos endpoints browsers and apps
@@ -194,29 +196,78 @@ func (k *KratosPassThrough) admit(c *gin.Context, flow string) (app.Attempt, err
 	at := app.Attempt{Kind: attemptKinds[flow], Address: c.ClientIP()}
 	fields := submission{}
 	if c.Request.Method == http.MethodPost {
-		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxSubmissionBytes))
+		body, mediaType, err := readSubmissionBody(c)
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return at, apierr.TooLarge(fmt.Sprintf("a self-service submission must be at most %d bytes", maxSubmissionBytes))
-			}
-			return at, apierr.Invalid("unreadable_body", "the request body could not be read").WithCause(err)
+			return at, err
 		}
-		c.Request.Body = io.NopCloser(bytes.NewReader(body))
-		c.Request.ContentLength = int64(len(body))
-		if fields, err = readSubmission(c.ContentType(), body, submissionFields[flow]...); err != nil {
+		if fields, err = readSubmission(mediaType, body, submissionFields[flow]...); err != nil {
 			return at, err
 		}
 	}
-	if (flow == "registration" || flow == "settings") && fields["method"] == "password" {
+	// A submission uses the password method when it says so or carries a
+	// password: either way the password is checked (login) or set, so the
+	// account is named and a new password meets the rule.
+	usesPassword := fields["method"] == "password" || fields["password"] != ""
+	if (flow == "registration" || flow == "settings") && usesPassword {
 		if err := domain.CheckNewPassword("password", fields["password"]); err != nil {
 			return at, err
 		}
 	}
-	if name, ok := identifierFields[flow]; ok {
-		at.Identifier = domain.NormalizeEmail(fields[name])
+	account, err := accountOf(fields, identifierFields[flow], usesPassword && flow != "settings")
+	if err != nil {
+		return at, err
 	}
+	at.Identifier = account
 	return at, k.attempts.Admit(c.Request.Context(), at)
+}
+
+// readSubmissionBody reads a submission's body under its media type
+// (httpserver.MediaType: exactly one, JSON or a form, UTF-8) and puts both
+// back for Kratos: the body as read, the Content-Type as checked, so that
+// Kratos reads the body as the pass-through did.
+func readSubmissionBody(c *gin.Context) ([]byte, string, error) {
+	mediaType, err := httpserver.MediaType(c.Request.Header, jsonSubmission, formSubmission)
+	if err != nil {
+		return nil, "", err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxSubmissionBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, "", apierr.TooLarge(fmt.Sprintf("a self-service submission must be at most %d bytes", maxSubmissionBytes))
+		}
+		return nil, "", apierr.Invalid("unreadable_body", "the request body could not be read").WithCause(err)
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	c.Request.ContentLength = int64(len(body))
+	c.Request.TransferEncoding = nil
+	c.Request.Header.Set("Content-Type", mediaType)
+	return body, mediaType, nil
+}
+
+// accountOf is the account a submission names, normalised as Kratos
+// normalises identifiers, or "" when it names none. Every field Kratos might
+// read it from (names, in Kratos' order) must name the same account: were
+// they to differ, the limits could count one account while Kratos checks
+// another. required refuses a submission that names no account (a password
+// login), so that no field the pass-through does not know of can carry the
+// account past the limits.
+func accountOf(fields submission, names []string, required bool) (string, error) {
+	account, from := "", ""
+	for _, name := range names {
+		v, ok := fields[name]
+		if !ok {
+			continue
+		}
+		if from != "" && domain.NormalizeEmail(v) != account {
+			return "", apierr.Validation(apierr.Field(name, "must name the same account as "+from+" when both are given"))
+		}
+		account, from = domain.NormalizeEmail(v), name
+	}
+	if account == "" && required && len(names) > 0 {
+		return "", apierr.Validation(apierr.Field(names[0], "is required"))
+	}
+	return account, nil
 }
 
 // loginOutcome reads Kratos' answer to a login submission: 200 (JSON) or a

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -62,21 +63,48 @@ var (
 // between systems), sent as it is: a body in another character set, or
 // compressed, would be decoded as garbage or not at all.
 func checkMediaType(h http.Header) error {
-	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
-		return apierr.UnsupportedMediaType("the request body must be JSON, sent with Content-Type: application/json")
+	_, err := MediaType(h, "application/json")
+	return err
+}
+
+// MediaType returns the media type of a request body if it is one of
+// accepted, sent in UTF-8 and not encoded, and an *apierr.Error (415)
+// otherwise. The header is read as strictly as any reader behind this one
+// might read it: exactly one Content-Type line holding exactly one media
+// type (a comma is refused: some parsers split a list on it and pick
+// another type than the one checked here), every parameter well formed,
+// a charset, if named, UTF-8. A service that passes the body on forwards
+// the returned type, so that the next reader sees what was checked.
+func MediaType(h http.Header, accepted ...string) (string, error) {
+	refused := apierr.UnsupportedMediaType("the request body must be sent with one Content-Type: " + strings.Join(accepted, " or "))
+	values := h.Values("Content-Type")
+	if len(values) != 1 || strings.Contains(values[0], ",") {
+		return "", refused
+	}
+	mediaType, params, err := mime.ParseMediaType(values[0])
+	if err != nil || !slices.Contains(accepted, mediaType) {
+		return "", refused
 	}
 	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
-		return apierr.UnsupportedMediaType("the request body must be UTF-8 (charset=utf-8), not " + charset)
+		return "", apierr.UnsupportedMediaType("the request body must be UTF-8 (charset=utf-8), not " + charset)
 	}
 	for _, coding := range h.Values("Content-Encoding") {
 		for _, c := range strings.Split(coding, ",") {
 			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-				return apierr.UnsupportedMediaType("the request body must not be encoded (Content-Encoding " + c + " is not supported)")
+				return "", apierr.UnsupportedMediaType("the request body must not be encoded (Content-Encoding " + c + " is not supported)")
 			}
 		}
 	}
-	return nil
+	return mediaType, nil
+}
+
+// CheckJSONObject refuses a body that BindJSON would refuse before looking
+// at its fields: not exactly one JSON object, or one that checkStrict
+// refuses (a key twice at any depth, text that is not UTF-8, deep nesting).
+// It is for a body a service reads only in part and passes on, so that the
+// next reader cannot see it differently.
+func CheckJSONObject(body []byte) error {
+	return decodeJSON(body, new(map[string]json.RawMessage))
 }
 
 func decodeJSON(body []byte, dst any) error {
