@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ type upstream struct {
 	mu   sync.Mutex
 	got  []string
 	body []string
+	ct   [][]string // the Content-Type lines of each request
 }
 
 func newUpstream(t *testing.T) *upstream {
@@ -32,6 +34,7 @@ func newUpstream(t *testing.T) *upstream {
 		u.mu.Lock()
 		u.got = append(u.got, r.Method+" "+r.URL.RequestURI())
 		u.body = append(u.body, string(b))
+		u.ct = append(u.ct, r.Header.Values("Content-Type"))
 		u.mu.Unlock()
 		if r.URL.Path == "/self-service/login/browser" {
 			http.Redirect(w, r, u.URL+"/self-service/errors?id=1", http.StatusSeeOther)
@@ -158,6 +161,29 @@ func TestKratosPassThrough_ReadsSubmissions(t *testing.T) {
 		{"multipart", "login", "multipart/form-data; boundary=x", "--x--", 415, "unsupported_media_type", ""},
 		{"no content type", "login", "", `{}`, 415, "unsupported_media_type", ""},
 		{"too large", "recovery", js, `{"email":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "body_too_large", ""},
+		{"login legacy identifier", "login", js, `{"method":"password","password_identifier":"a@example.com","password":"x"}`, 200, "", ""},
+		{"login both identifiers, one account", "login", js, `{"method":"password","identifier":"A@example.com ","password_identifier":"a@example.com","password":"x"}`, 200, "", ""},
+		{"login identifiers disagree", "login", js, `{"method":"password","identifier":"a@example.com","password_identifier":"b@example.com","password":"x"}`, 400, "validation_failed", "password_identifier"},
+		{"login names no account", "login", js, `{"method":"password","password":"x"}`, 400, "validation_failed", "identifier"},
+		{"login password without method names no account", "login", form, "password=x", 400, "validation_failed", "identifier"},
+		{"login without a password", "login", js, `{"method":"oidc","provider":"x"}`, 200, "", ""},
+		{"login identifier a number", "login", js, `{"method":"password","identifier":12345,"password":"x"}`, 400, "validation_failed", "identifier"},
+		{"login identifier null", "login", js, `{"method":"password","identifier":null,"password_identifier":"a@example.com","password":"x"}`, 400, "validation_failed", "identifier"},
+		{"login identifier not UTF-8", "login", js, "{\"method\":\"password\",\"identifier\":\"a\xff@example.com\",\"password\":\"x\"}", 400, "validation_failed", "identifier"},
+		{"login form identifier in another letter case", "login", form, "method=password&Identifier=a%40example.com&password=x", 400, "validation_failed", "identifier"},
+		{"login form blank first identifier", "login", form, "method=password&identifier=&identifier=a%40example.com&password=x", 400, "validation_failed", "identifier"},
+		{"registration password a number", "registration", js, `{"method":"password","password":12345678e0,"traits":{"email":"a@example.com"}}`, 400, "validation_failed", "password"},
+		{"registration traits a string", "registration", js, `{"method":"password","password":"correct-horse-battery","traits":"{\"email\":\"a@example.com\"}"}`, 400, "validation_failed", "traits"},
+		{"registration both email spellings disagree", "registration", js, `{"method":"password","password":"correct-horse-battery","traits":{"email":"a@example.com"},"traits.email":"b@example.com"}`, 400, "validation_failed", "traits.email"},
+		{"registration names no account", "registration", js, `{"method":"password","password":"correct-horse-battery","traits":{}}`, 400, "validation_failed", "traits.email"},
+		{"registration form traits whole", "registration", form, "method=password&password=correct-horse-battery&traits=%7B%22email%22%3A%22a%40example.com%22%7D", 400, "validation_failed", "traits"},
+		{"registration common password, method in another case", "registration", form, "method=Password&password=password1234&traits.email=a%40example.com", 400, "validation_failed", "password"},
+		{"settings password a number", "settings", js, `{"method":"password","password":12345678e0}`, 400, "validation_failed", "password"},
+		{"JSON with a byte order mark", "login", js, "\ufeff{}", 400, "malformed_json", ""},
+		{"JSON not an object", "login", js, `[{"identifier":"a@example.com"}]`, 400, "malformed_json", ""},
+		{"a form and JSON in one header", "login", "application/x-www-form-urlencoded; a=b,application/json", `{"method":"password","identifier":"a@example.com","password":"x"}`, 415, "unsupported_media_type", ""},
+		{"a charset other than UTF-8", "login", "application/json; charset=iso-8859-1", `{}`, 415, "unsupported_media_type", ""},
+		{"unparseable parameters", "login", "application/json; charset", `{}`, 415, "unsupported_media_type", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,5 +215,34 @@ func TestKratosPassThrough_ReadsSubmissions(t *testing.T) {
 				t.Fatalf("body %s, want field %q", body, tt.wantField)
 			}
 		})
+	}
+}
+
+// TestKratosPassThrough_ForwardsTheCheckedContentType: Kratos gets the one
+// media type the pass-through read the body as, whatever spelling and
+// parameters the client used.
+func TestKratosPassThrough_ForwardsTheCheckedContentType(t *testing.T) {
+	t.Parallel()
+	u := newUpstream(t)
+	h := newPassThrough(t, u)
+	tests := []struct{ sent, body, want string }{
+		{"Application/JSON; charset=UTF-8", `{"method":"password","identifier":"ct1@example.com","password":"x"}`, "application/json"},
+		{"application/x-www-form-urlencoded; charset=utf-8", "method=password&identifier=ct2%40example.com&password=x", "application/x-www-form-urlencoded"},
+	}
+	for _, tt := range tests {
+		resp, body := h.call(t, "POST", "/.ory/kratos/self-service/login?flow=f", tt.sent, tt.body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%q: status %d, want 200; body %s", tt.sent, resp.StatusCode, body)
+		}
+		u.mu.Lock()
+		i := slices.Index(u.body, tt.body)
+		var got []string
+		if i >= 0 {
+			got = u.ct[i]
+		}
+		u.mu.Unlock()
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("sent %q, Kratos got Content-Type %q; want exactly %q", tt.sent, got, tt.want)
+		}
 	}
 }
