@@ -194,6 +194,15 @@ func (k *KratosPassThrough) serve(c *gin.Context) {
 // the password rule to a newly chosen password and counts the attempt.
 func (k *KratosPassThrough) admit(c *gin.Context, flow string) (app.Attempt, error) {
 	at := app.Attempt{Kind: attemptKinds[flow], Address: c.ClientIP()}
+	// Kratos' recovery and verification read their fields from the query
+	// string as well as the body; the pass-through reads the body only.
+	for name := range c.Request.URL.Query() {
+		for _, field := range submissionFields[flow] {
+			if strings.EqualFold(name, field) {
+				return at, apierr.Validation(apierr.Field(field, "must be sent in the body, not in the query string"))
+			}
+		}
+	}
 	fields := submission{}
 	if c.Request.Method == http.MethodPost {
 		body, mediaType, err := readSubmissionBody(c)

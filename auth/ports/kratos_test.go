@@ -246,3 +246,21 @@ func TestKratosPassThrough_ForwardsTheCheckedContentType(t *testing.T) {
 		}
 	}
 }
+
+// TestKratosPassThrough_RefusesReadFieldsInTheQuery: Kratos' recovery and
+// verification read the query string as well as the body, so a field the
+// pass-through reads in the body may not come in the query.
+func TestKratosPassThrough_RefusesReadFieldsInTheQuery(t *testing.T) {
+	t.Parallel()
+	h := newPassThrough(t, newUpstream(t))
+	for _, path := range []string{
+		"/.ory/kratos/self-service/recovery?flow=f&email=a%40example.com",
+		"/.ory/kratos/self-service/verification?flow=f&Email=a%40example.com",
+		"/.ory/kratos/self-service/login?flow=f&identifier=a%40example.com",
+	} {
+		resp, body := h.call(t, "POST", path, "application/json", `{"method":"code"}`)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"validation_failed"`) {
+			t.Errorf("POST %s: %d %s; want 400 validation_failed", path, resp.StatusCode, body)
+		}
+	}
+}
