@@ -110,7 +110,10 @@ func TestNginx_MalformedRequestsAnswerJSON(t *testing.T) {
 // API's data as a bare body. HTTP/1.0 and 1.1 are the versions served.
 func TestNginx_HTTP09IsRefusedWithoutAnAnswer(t *testing.T) {
 	t.Parallel()
-	for _, payload := range []string{"GET /api/tickets\r\n\r\n", "GET /healthz\r\n\r\n", "POST /api/tickets\r\n\r\n", "GET /nowhere\r\n\r\n"} {
+	for _, payload := range []string{"GET /api/tickets\r\n\r\n", "GET /healthz\r\n\r\n", "GET /nowhere\r\n\r\n",
+		// Refused by nginx while parsing (no POST or unknown method on 0.9,
+		// an encoded NUL): its error page would be a bare body too.
+		"POST /api/tickets\r\n\r\n", "FOO /api/tickets\r\n\r\n", "GET /api/tickets/%00\r\n\r\n"} {
 		t.Run(strings.TrimSpace(payload), func(t *testing.T) {
 			t.Parallel()
 			u, err := url.Parse(baseURL())
