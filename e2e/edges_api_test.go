@@ -128,12 +128,19 @@ func TestText_TitlesAndNamesRefuseInvisibleCharacters(t *testing.T) {
 	seller := signUp(t, "text-seller")
 	ticket := createTicket(t, seller, uniqueTitle("Plain"), 100)
 	bad := map[string]string{
-		"zero-width space (Cf)":         "Opera\u200bnight",
-		"right-to-left override (Cf)":   "Opera \u202enight",
-		"line separator (Zl)":           "Opera\u2028night",
-		"paragraph separator (Zp)":      "Opera\u2029night",
-		"no visible character":          "\u3164\u3164\u3164",
-		"five combining marks in a row": "Ope\u0301\u0302\u0303\u0304\u0305ra",
+		"zero-width space (Cf)":          "Opera\u200bnight",
+		"right-to-left override (Cf)":    "Opera \u202enight",
+		"line separator (Zl)":            "Opera\u2028night",
+		"paragraph separator (Zp)":       "Opera\u2029night",
+		"no visible character":           "\u3164\u3164\u3164",
+		"five combining marks in a row":  "Ope\u0301\u0302\u0303\u0304\u0305ra",
+		"combining grapheme joiners":     "Bob\u034f\u034f\u034f",
+		"Khmer inherent vowel":           "Bob\u17b4",
+		"Mongolian variation selector":   "Bob\u180b",
+		"variation selector on a letter": "Bob\ufe0f",
+		"noncharacter U+FFFF":            "Bob\uffff",
+		"noncharacter U+FDD0":            "Bob\ufdd0",
+		"unassigned U+0378":              "Bob\u0378",
 	}
 	for name, text := range bad {
 		t.Run("title: "+name, func(t *testing.T) {
@@ -153,6 +160,7 @@ func TestText_TitlesAndNamesRefuseInvisibleCharacters(t *testing.T) {
 	t.Run("accents and scripts stay welcome", func(t *testing.T) {
 		t.Parallel()
 		createTicket(t, seller, uniqueTitle("Café Zoë Ελληνικά عربى"), 100)
+		createTicket(t, seller, uniqueTitle("Gig \u2764\ufe0f"), 100)
 		do(t, request{Method: "POST", Path: "/api/users/sign-up", Body: map[string]any{
 			"email": uniqueEmail("text"), "password": goodPassword, "name": map[string]string{"first": "Zoë", "last": "Nguyễn"},
 		}}).wantStatus(t, http.StatusCreated)
@@ -173,6 +181,11 @@ func TestKratosRegistration_RefusesWhatSignUpRefuses(t *testing.T) {
 		{"zero-width space in a name", `{"email":"` + uniqueEmail("kratos-zw") + `","name":{"first":"Ann","last":"Le\u200be"}}`, "traits.name.last"},
 		{"blank name", `{"email":"` + uniqueEmail("kratos-blank") + `","name":{"first":"\u3164"}}`, "traits.name.first"},
 		{"bidi override in the email", `{"email":"kratos-\u202e` + uniqueEmail("x") + `"}`, "traits.email"},
+		{"combining grapheme joiners in a name", `{"email":"` + uniqueEmail("kratos-cgj") + `","name":{"first":"Bob\u034f\u034f\u034f"}}`, "traits.name.first"},
+		{"variation selector on a letter in a name", `{"email":"` + uniqueEmail("kratos-vs") + `","name":{"first":"Ann","last":"Lee\u180b"}}`, "traits.name.last"},
+		{"noncharacter in a name", `{"email":"` + uniqueEmail("kratos-nonchar") + `","name":{"first":"Bob\uffff"}}`, "traits.name.first"},
+		{"unassigned code point in a name", `{"email":"` + uniqueEmail("kratos-unassigned") + `","name":{"first":"Bob\u0378"}}`, "traits.name.first"},
+		{"combining grapheme joiner in the email", `{"email":"kratos-\u034f` + uniqueEmail("x") + `"}`, "traits.email"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

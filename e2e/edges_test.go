@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -100,5 +101,72 @@ func TestNginx_MalformedRequestsAnswerJSON(t *testing.T) {
 				t.Errorf("nginx's error answer lacks its security headers: %v", r.Header)
 			}
 		})
+	}
+}
+
+// TestNginx_HTTP09IsRefusedWithoutAnAnswer: an HTTP/0.9 request (a request
+// line without a version) cannot be given a status line or headers, so
+// nginx closes the connection without answering rather than serving the
+// API's data as a bare body. HTTP/1.0 and 1.1 are the versions served.
+func TestNginx_HTTP09IsRefusedWithoutAnAnswer(t *testing.T) {
+	t.Parallel()
+	for _, payload := range []string{"GET /api/tickets\r\n\r\n", "GET /healthz\r\n\r\n", "GET /nowhere\r\n\r\n",
+		// Refused by nginx while parsing (no POST or unknown method on 0.9,
+		// an encoded NUL): its error page would be a bare body too.
+		"POST /api/tickets\r\n\r\n", "FOO /api/tickets\r\n\r\n", "GET /api/tickets/%00\r\n\r\n"} {
+		t.Run(strings.TrimSpace(payload), func(t *testing.T) {
+			t.Parallel()
+			u, err := url.Parse(baseURL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Write([]byte(payload)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(conn)
+			if err != nil {
+				t.Fatalf("nginx neither answered nor closed: %v (read %q)", err, got)
+			}
+			if len(got) != 0 {
+				t.Fatalf("HTTP/0.9 request answered with %q, want the connection closed without an answer", got)
+			}
+		})
+	}
+}
+
+// TestNginx_PrefixWithoutTrailingSlashAnswersJSON: nginx answers a path
+// equal to a proxied prefix without its trailing slash with its own 301 and
+// an HTML page unless told otherwise; every such path, and its neighbours
+// under each API prefix, gets the project's JSON 404 and no Location.
+func TestNginx_PrefixWithoutTrailingSlashAnswersJSON(t *testing.T) {
+	t.Parallel()
+	paths := []string{
+		"/.ory/kratos", "/.ory/kratos?return_to=/x", "/.ory//kratos", "/.ory/kratos/", "/.ory/kratosx", "/.ory", "/.ory/",
+		"/api", "/api/", "/api/users", "/api/users/", "/api/usersx", "/api/tickets/", "/api/ticketsx",
+		"/api/orders/", "/api/ordersx", "/api/payments/", "/api/paymentsx", "/healthz/", "/api/users/healthz/",
+	}
+	for _, path := range paths {
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(method+" "+path, func(t *testing.T) {
+				t.Parallel()
+				req, err := http.NewRequest(method, baseURL()+path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := sendWith(t, noRedirects, req)
+				if loc := r.Header.Get("Location"); loc != "" {
+					t.Fatalf("redirected to %q", loc)
+				}
+				r.wantError(t, http.StatusNotFound, "not_found", "")
+			})
+		}
 	}
 }

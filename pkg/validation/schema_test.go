@@ -57,7 +57,8 @@ func TestIdentitySchema_PatternsAgreeWithTheRules(t *testing.T) {
 		}
 	}
 	email := regexp.MustCompile(traits.Email.Pattern)
-	for _, text := range []string{"ann@example.com", "zoë@example.com", "ann\u202e@example.com", "an\u200bn@example.com", "ann\x00@example.com", "ann\u2029@example.com"} {
+	for _, text := range []string{"ann@example.com", "zoë@example.com", "ann\u202e@example.com", "an\u200bn@example.com", "ann\x00@example.com", "ann\u2029@example.com",
+		"ann\u034f@example.com", "ann\ufe0f@example.com", "ann\u17b4@example.com", "ann\u3164@example.com", "ann\uffff@example.com", "ann\u0378@example.com", "ann\ue000@example.com"} {
 		if email.MatchString(text) != (validation.HiddenCharacterProblem(text) == "") {
 			t.Errorf("email pattern on %+q: match %v, HiddenCharacterProblem %q", text, email.MatchString(text), validation.HiddenCharacterProblem(text))
 		}
