@@ -8,7 +8,9 @@
 //
 //   - Limiter admits requests at a Rate (Allow). It uses the generic cell
 //     rate algorithm (GCRA): up to Rate.Limit requests at once, then one every
-//     Rate.Period/Rate.Limit; a refused request is not counted.
+//     Rate.Period/Rate.Limit; a refused request is not counted. Check asks
+//     the same without counting, for a caller that counts only what it
+//     went on to do.
 //   - Backoff delays a key after repeated failures (Failure), answers how long
 //     the key must still wait (Check) and forgets it on success (Reset). The
 //     delay doubles with each failure past Policy.Free, capped at Policy.Max.
