@@ -112,6 +112,10 @@ func TestOrders_HoldSlotFreedWhenTheHoldWindowEnds(t *testing.T) {
 	})
 }
 
+// reholdsPerBuyer is how many times one buyer may hold one ticket at once
+// (ORDER_TICKET_RATE's LIMIT on the test stack, its default).
+const reholdsPerBuyer = 2
+
 // maxSeenOrders is how many orders a ticket remembers (tickets/README.md).
 const maxSeenOrders = 16
 
@@ -121,11 +125,15 @@ const maxSeenOrders = 16
 // long-forgotten orders change nothing.
 func TestTickets_OrderBookkeepingStaysBoundedOverManyCycles(t *testing.T) {
 	t.Parallel()
-	seller, buyer := signUp(t, "cycle-seller"), signUp(t, "cycle-buyer")
+	seller := signUp(t, "cycle-seller")
 	tk := createTicket(t, seller, uniqueTitle("Cycled"), 600)
 	const cycles = 3 * maxSeenOrders
+	// One buyer holds one ticket at most reholdsPerBuyer times at once
+	// (ORDER_TICKET_RATE): the cycles take turns among buyers.
+	buyers := signUpMany(t, "cycle-buyer", cycles/reholdsPerBuyer+1)
 	var first []orderJSON
 	for i := range cycles {
+		buyer := buyers[i/reholdsPerBuyer]
 		o := placeOrder(t, buyer, tk.ID)
 		waitTicket(t, tk.ID, "reserved", o.ID)
 		do(t, request{Method: "DELETE", Path: "/api/orders/" + o.ID, Token: buyer.Token}).wantStatus(t, http.StatusOK)
@@ -157,7 +165,7 @@ func TestTickets_OrderBookkeepingStaysBoundedOverManyCycles(t *testing.T) {
 	}
 	// A fresh order after the redeliveries: once it holds the ticket, every
 	// earlier event has been consumed (one queue, in order).
-	last := placeOrder(t, buyer, tk.ID)
+	last := placeOrder(t, buyers[len(buyers)-1], tk.ID)
 	got := waitTicket(t, tk.ID, "reserved", last.ID)
 	if got.Version != before.Version+1 {
 		t.Fatalf("the ticket went from version %d to %d; the redelivered events changed it", before.Version, got.Version)
@@ -201,4 +209,33 @@ func TestOrders_CreationIsRateLimitedPerBuyer(t *testing.T) {
 	}
 	doOnce(t, request{Method: "POST", Path: "/api/orders", Token: other.Token, Body: map[string]string{"ticketId": newObjectID()}}).
 		wantError(t, http.StatusNotFound, "ticket_not_found", "")
+}
+
+// TestOrders_OneBuyerReholdsATicketAtMostTwiceAnHour cancels and re-orders
+// one ticket at once, as a buyer who wants to keep it from others without
+// paying would: the first reholdsPerBuyer holds are admitted (a mistake and a retry),
+// the third gets 429 rate_limited with a Retry-After of most of
+// ORDER_TICKET_RATE's period (2/1h: one more every 30 minutes), while
+// another buyer may order that ticket and the first buyer another one.
+func TestOrders_OneBuyerReholdsATicketAtMostTwiceAnHour(t *testing.T) {
+	t.Parallel()
+	seller, hoarder, other := signUp(t, "rehold-seller"), signUp(t, "rehold-buyer"), signUp(t, "rehold-other")
+	tk := createTicket(t, seller, uniqueTitle("Re-held"), 800)
+	next := createTicket(t, seller, uniqueTitle("Re-held next"), 800)
+	waitReplica(t, tk.ID, next.ID)
+	for range reholdsPerBuyer {
+		o := placeOrder(t, hoarder, tk.ID)
+		do(t, request{Method: "DELETE", Path: "/api/orders/" + o.ID, Token: hoarder.Token}).wantStatus(t, http.StatusOK)
+	}
+	resp := doOnce(t, request{Method: "POST", Path: "/api/orders", Token: hoarder.Token, Body: map[string]string{"ticketId": tk.ID}})
+	resp.wantError(t, http.StatusTooManyRequests, "rate_limited", "")
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 60 {
+		t.Fatalf("the third hold of one ticket answered Retry-After %q; want minutes (2/1h)", resp.Header.Get("Retry-After"))
+	}
+	if o := placeOrder(t, other, tk.ID); o.Ticket.ID != tk.ID {
+		t.Fatalf("another buyer's order %+v", o)
+	}
+	if o := placeOrder(t, hoarder, next.ID); o.Ticket.ID != next.ID {
+		t.Fatalf("the first buyer's order of another ticket %+v", o)
+	}
 }

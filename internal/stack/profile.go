@@ -24,7 +24,10 @@ import (
 // does not reach by ordering one ticket after another (a burst of 30, then
 // 30 a second), yet the order-rate test reaches at once; the hold limit
 // stays at its default of 5 (the hold test counts on it; the fault bursts
-// spread their purchases so that no buyer holds more).
+// spread their purchases so that no buyer holds more), and so does the
+// per-ticket hold pace, ORDER_TICKET_RATE 2/1h (the rehold test counts on
+// it; a test that cycles orders of one ticket takes turns among buyers, and
+// an attempt that fails — a fault burst's retries — is not counted).
 var testSettings = Env{
 	"KRATOS_BCRYPT_COST":                "4",
 	"KRATOS_PRIVILEGED_SESSION_MAX_AGE": "10s",
@@ -49,9 +52,9 @@ var testSettings = Env{
 // worker allows. auth's per-address attempt rate is raised for the same
 // reason (its per-account limits stay: the load generator's sign-ins
 // succeed, and each account registers once). The load generator's buyers
-// order many tickets each, as fast as they can: the order rate and the hold
-// limit are raised out of its way (they would measure the limits, not the
-// system).
+// order many tickets each, as fast as they can: the order rate, the hold
+// limit and the per-ticket hold pace are raised out of its way (they would
+// measure the limits, not the system).
 var benchSettings = Env{
 	"AUTH_RATE_LIMIT":           "100000r/s",
 	"AUTH_RATE_BURST":           "100000",
@@ -59,6 +62,7 @@ var benchSettings = Env{
 	"NGINX_WORKER_CONNECTIONS":  "16384",
 	"ORDER_CREATE_RATE":         "1000000/1s",
 	"ORDER_MAX_HOLDS_PER_BUYER": "100000",
+	"ORDER_TICKET_RATE":         "1000000/1s",
 }
 
 // TestPortOffset shifts every port of the test stack away from `make up`'s.

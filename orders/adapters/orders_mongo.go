@@ -74,20 +74,21 @@ func orderIndexes() []mongo.IndexModel {
 // grantsPending exist only while true/active (omitempty), for their sparse
 // indexes: a write of the whole document without them removes them.
 type orderDocument struct {
-	ID             string         `bson:"_id"`
-	UserID         string         `bson:"userId"`
-	Status         string         `bson:"status"`
-	ExpiresAt      time.Time      `bson:"expiresAt"`
-	Ticket         ticketSnapshot `bson:"ticket"`
-	PaymentID      string         `bson:"paymentId,omitempty"`
-	ActiveTicketID string         `bson:"activeTicketId,omitempty"`
-	HoldSlot       string         `bson:"holdSlot,omitempty"`
-	Reserved       bool           `bson:"reserved,omitempty"`
-	PendingPayment string         `bson:"pendingPaymentId,omitempty"`
-	CancelReason   string         `bson:"cancelReason,omitempty"`
-	GrantsPending  bool           `bson:"grantsPending,omitempty"`
-	CreatedAt      time.Time      `bson:"createdAt"`
-	docstore.Meta  `bson:",inline"`
+	ID              string         `bson:"_id"`
+	UserID          string         `bson:"userId"`
+	Status          string         `bson:"status"`
+	ExpiresAt       time.Time      `bson:"expiresAt"`
+	Ticket          ticketSnapshot `bson:"ticket"`
+	PaymentID       string         `bson:"paymentId,omitempty"`
+	ActiveTicketID  string         `bson:"activeTicketId,omitempty"`
+	HoldSlot        string         `bson:"holdSlot,omitempty"`
+	Reserved        bool           `bson:"reserved,omitempty"`
+	PendingPayment  string         `bson:"pendingPaymentId,omitempty"`
+	RefundedPayment string         `bson:"refundedPaymentId,omitempty"`
+	CancelReason    string         `bson:"cancelReason,omitempty"`
+	GrantsPending   bool           `bson:"grantsPending,omitempty"`
+	CreatedAt       time.Time      `bson:"createdAt"`
+	docstore.Meta   `bson:",inline"`
 }
 
 type ticketSnapshot struct {
@@ -344,7 +345,8 @@ func toDocument(o *domain.Order) *orderDocument {
 		ID: st.ID, UserID: st.BuyerID, Status: string(st.Status), ExpiresAt: st.ExpiresAt,
 		Ticket:    ticketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, UserID: t.SellerID, Version: t.Version},
 		PaymentID: st.PaymentID, ActiveTicketID: o.ActiveTicketID(), HoldSlot: o.HoldKey(),
-		Reserved: st.Reserved, PendingPayment: st.PendingPayment, CancelReason: st.CancelReason, CreatedAt: st.CreatedAt,
+		Reserved: st.Reserved, PendingPayment: st.PendingPayment, RefundedPayment: st.RefundedPayment,
+		CancelReason: st.CancelReason, CreatedAt: st.CreatedAt,
 	}
 	doc.Version = st.Version
 	return doc
@@ -356,7 +358,8 @@ func fromDocument(d *orderDocument) *domain.Order {
 		ID: d.ID, BuyerID: d.UserID, Status: domain.Status(d.Status),
 		Ticket:    domain.TicketSnapshot{ID: t.ID, Title: t.Title, Price: t.Price, Currency: t.Currency, SellerID: t.UserID, Version: t.Version},
 		ExpiresAt: d.ExpiresAt, CreatedAt: d.CreatedAt, PaymentID: d.PaymentID, Version: d.Version,
-		Reserved: d.Reserved, PendingPayment: d.PendingPayment, CancelReason: d.CancelReason, HoldSlot: holdSlotOf(d.HoldSlot),
+		Reserved: d.Reserved, PendingPayment: d.PendingPayment, RefundedPayment: d.RefundedPayment,
+		CancelReason: d.CancelReason, HoldSlot: holdSlotOf(d.HoldSlot),
 	})
 }
 

@@ -424,6 +424,38 @@ func TestRepository_ConfirmationIsStoredWithoutAnEvent(t *testing.T) {
 	})
 }
 
+// TestRepository_ARefundBeforeCompletionIsStoredWithoutAnEvent keeps a
+// payment on a created order, refunds it, and reads back that the order
+// forgot it and remembers the refund (so that the reservation, read from
+// the store, does not complete the order with it), at version 0.
+func TestRepository_ARefundBeforeCompletionIsStoredWithoutAnEvent(t *testing.T) {
+	t.Parallel()
+	const payment = "aaaaaaaaaaaaaaaaaaaaaaaa"
+	forEachRepository(t, func(t *testing.T, repo domain.Repository) {
+		ctx := context.Background()
+		o := newOrder(t, repo, "buyer", "seller", newTicketID())
+		if err := repo.Add(ctx, o, testHolds); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []func(*domain.Order) bool{
+			func(o *domain.Order) bool { return o.Complete(payment) },
+			func(o *domain.Order) bool { return o.Refund(payment) },
+		} {
+			if _, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return step(o), nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := repo.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.ConfirmReservation(), nil })
+		if err != nil || got.Status() != domain.StatusCreated || got.PaymentID() != "" || got.Version() != 0 {
+			t.Fatalf("confirmed after the refund: %+v, %v; want created, unpaid, at version 0", got, err)
+		}
+		st := got.State()
+		if st.PendingPayment != "" || st.RefundedPayment != payment || !st.Reserved {
+			t.Fatalf("read back %+v; want no kept payment, %s remembered as refunded, reserved", st, payment)
+		}
+	})
+}
+
 func TestRepository_OverdueHoldsAreTheCreatedOrdersPastTheirWindow(t *testing.T) {
 	t.Parallel()
 	forEachRepository(t, func(t *testing.T, repo domain.Repository) {

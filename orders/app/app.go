@@ -46,12 +46,14 @@ type Permissions interface {
 	GrantOrder(ctx context.Context, o *domain.Order) error
 }
 
-// Limiter paces requests per key (here, a buyer's order creations); a
-// *ratelimit.Limiter, shared by every instance through Redis. Allow counts
-// one request for key and reports whether it is admitted, and if not, how
-// long until one would be.
+// Limiter paces requests per key (a buyer's order creations, a buyer's
+// holds of one ticket); a *ratelimit.Limiter, shared by every instance
+// through Redis. Allow counts one request for key and reports whether it
+// is admitted, and if not, how long until one would be; Check answers the
+// same without counting.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (allowed bool, retryAfter time.Duration, err error)
+	Check(ctx context.Context, key string) (allowed bool, retryAfter time.Duration, err error)
 }
 
 // rateLimited is the answer to a buyer over the order rate: 429 with

@@ -40,7 +40,7 @@ func newFixture(t *testing.T) fixture {
 		limiter: &apptest.Limiter{Allowance: 100},
 	}
 	f.app = app.Application{
-		CreateOrder:        app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, f.limiter, logger),
+		CreateOrder:        app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, f.limiter, &apptest.Limiter{Allowance: 100}, logger),
 		CancelOrder:        app.NewCancelOrderHandler(f.orders, f.perms),
 		GetOrder:           app.NewGetOrderHandler(f.orders, f.perms),
 		ExpireOrder:        app.NewExpireOrderHandler(f.orders, logger),
@@ -324,7 +324,7 @@ func TestCreateOrder_RateLimitedPerBuyer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	create := app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: time.Minute, MaxHolds: testHolds},
-		&apptest.Limiter{Allowance: 2, RetryAfter: 3 * time.Second}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		&apptest.Limiter{Allowance: 2, RetryAfter: 3 * time.Second}, &apptest.Limiter{Allowance: 100}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for i := range 2 {
 		if _, err := create.Handle(ctx, app.CreateOrder{BuyerID: buyer, TicketID: f.listTicket(t)}); err != nil {
 			t.Fatalf("order %d: %v", i, err)
@@ -336,6 +336,54 @@ func TestCreateOrder_RateLimitedPerBuyer(t *testing.T) {
 	}
 	if _, err := create.Handle(ctx, app.CreateOrder{BuyerID: "another-buyer", TicketID: f.listTicket(t)}); err != nil {
 		t.Fatalf("another buyer is limited on their own: %v", err)
+	}
+}
+
+// TestCreateOrder_ReholdingATicketIsPacedPerBuyerAndTicket: one buyer's
+// holds of one ticket are counted (ORDER_TICKET_RATE): cancelling and
+// ordering again at once is admitted twice, then 429 rate_limited with the
+// limiter's Retry-After; an attempt that holds nothing (the ticket taken:
+// 409) is not counted; another buyer, or another ticket, is not slowed.
+func TestCreateOrder_ReholdingATicketIsPacedPerBuyerAndTicket(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	create := app.NewCreateOrderHandler(f.orders, f.tickets, f.perms, app.OrderLimits{Window: time.Minute, MaxHolds: testHolds},
+		&apptest.Limiter{Allowance: 100}, &apptest.Limiter{Allowance: 2, RetryAfter: 30 * time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	order := func(buyerID, ticket string) (*domain.Order, error) {
+		return create.Handle(ctx, app.CreateOrder{BuyerID: buyerID, TicketID: ticket})
+	}
+	taken := f.listTicket(t)
+	held, err := order("another-buyer", taken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := order(buyer, taken); apierr.Status(err) != http.StatusConflict {
+			t.Fatalf("attempt %d on a taken ticket: %v, want 409 ticket_unavailable", i+1, err)
+		}
+	}
+	if _, err := f.orders.Update(ctx, held.ID(), func(o *domain.Order) (bool, error) { return o.Cancel() }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		o, err := order(buyer, taken)
+		if err != nil {
+			t.Fatalf("hold %d: %v (the 409s must not have counted)", i+1, err)
+		}
+		if _, err := f.orders.Update(ctx, o.ID(), func(o *domain.Order) (bool, error) { return o.Cancel() }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = order(buyer, taken)
+	if e, ok := apierr.As(err); !ok || e.Code != "rate_limited" || apierr.Status(err) != http.StatusTooManyRequests || e.RetryAfter != 30*time.Minute {
+		t.Fatalf("third hold of one ticket: %v, want 429 rate_limited with Retry-After 30m", err)
+	}
+	if _, err := order("another-buyer", taken); err != nil {
+		t.Fatalf("another buyer ordering the ticket: %v", err)
+	}
+	if _, err := order(buyer, f.listTicket(t)); err != nil {
+		t.Fatalf("the buyer ordering another ticket: %v", err)
 	}
 }
 

@@ -22,6 +22,7 @@ type CreateOrderHandler struct {
 	perms   Permissions
 	limits  OrderLimits
 	limiter Limiter
+	holds   Limiter
 	now     func() time.Time
 	logger  *slog.Logger
 }
@@ -36,9 +37,10 @@ type OrderLimits struct {
 
 // NewCreateOrderHandler returns the create-order use case; orders hold
 // their ticket for limits.Window, a buyer holds at most limits.MaxHolds,
-// and limiter paces each buyer's order creations.
-func NewCreateOrderHandler(orders domain.Repository, tickets domain.TicketReplica, perms Permissions, limits OrderLimits, limiter Limiter, logger *slog.Logger) CreateOrderHandler {
-	return CreateOrderHandler{orders: orders, tickets: tickets, perms: perms, limits: limits, limiter: limiter, now: time.Now, logger: logger}
+// limiter paces each buyer's order creations and holds each buyer's holds
+// of one ticket.
+func NewCreateOrderHandler(orders domain.Repository, tickets domain.TicketReplica, perms Permissions, limits OrderLimits, limiter, holds Limiter, logger *slog.Logger) CreateOrderHandler {
+	return CreateOrderHandler{orders: orders, tickets: tickets, perms: perms, limits: limits, limiter: limiter, holds: holds, now: time.Now, logger: logger}
 }
 
 // Handle creates the order. Order of writes: the order (with its
@@ -49,6 +51,15 @@ func NewCreateOrderHandler(orders domain.Repository, tickets domain.TicketReplic
 // between one buyer's concurrent orders: beyond MaxHolds the insert fails
 // (ErrTooManyHolds). The limiter is asked first, so a buyer over the
 // rate is refused (429) before any work.
+//
+// A buyer's holds of one ticket are paced too (holds, keyed by buyer and
+// ticket), so that cancelling and ordering again at once cannot keep a
+// ticket from everyone else forever: the pace is checked before the insert
+// and counted once the order holds the ticket, so an attempt that holds
+// nothing (unknown ticket, own ticket, taken, a dependency down) costs
+// nothing. One buyer cannot hold one ticket twice at once (the unique
+// active ticket id), and the hold is counted before its id is answered,
+// so no hold escapes the count.
 //
 // If the tuples cannot be written the order is cancelled again (its
 // order.cancelled event follows) and the client gets the error, so that
@@ -72,6 +83,10 @@ func (h CreateOrderHandler) Handle(ctx context.Context, cmd CreateOrder) (*domai
 	if !allowed {
 		return nil, domain.ErrOwnTicket
 	}
+	holdKey := cmd.BuyerID + ":" + ticketID
+	if err := h.mayHold(ctx, holdKey); err != nil {
+		return nil, err
+	}
 	order, err := domain.NewOrder(h.orders.NextID(), cmd.BuyerID, ticket, h.now(), h.limits.Window)
 	if err != nil {
 		return nil, err
@@ -87,7 +102,24 @@ func (h CreateOrderHandler) Handle(ctx context.Context, cmd CreateOrder) (*domai
 		h.logger.WarnContext(ctx, "order granted but still flagged; the repairer clears it",
 			slog.String("order_id", order.ID()), slog.String("error", err.Error()))
 	}
+	if _, _, err := h.holds.Allow(ctx, holdKey); err != nil {
+		h.logger.WarnContext(ctx, "hold made but not counted against the buyer's pace on the ticket",
+			slog.String("order_id", order.ID()), slog.String("error", err.Error()))
+	}
 	return order, nil
+}
+
+// mayHold asks whether the buyer may hold the ticket (key) once more now,
+// counting nothing.
+func (h CreateOrderHandler) mayHold(ctx context.Context, key string) error {
+	allowed, retryAfter, err := h.holds.Check(ctx, key)
+	switch {
+	case err != nil:
+		return apierr.Unavailable("the rate limiter", err)
+	case !allowed:
+		return apierr.RateLimitedFor("this ticket was ordered and let go too often: retry later, or order another ticket", retryAfter)
+	}
+	return nil
 }
 
 // withdraw cancels an order whose tuples could not be written.

@@ -86,7 +86,9 @@ func (h RefuseOrderHandler) Handle(ctx context.Context, orderID, reason string) 
 }
 
 // Handle marks a complete order refunded when paymentID is the payment
-// that completed it.
+// that completed it; a created order forgets paymentID, so that a payment
+// refunded before the order completed never completes it
+// (domain.Order.Refund).
 func (h RefundOrderHandler) Handle(ctx context.Context, orderID, paymentID string) error {
 	return h.changer.change(ctx, "refund", orderID, func(o *domain.Order) bool { return o.Refund(paymentID) })
 }

@@ -55,6 +55,10 @@ type Order struct {
 	// pendingPayment is a payment that succeeded before the reservation:
 	// it completes the order once the ticket is reserved for it.
 	pendingPayment string
+	// refundedPayment is a payment refunded while the order was created
+	// (before it completed): it never completes the order, whether its
+	// success reaches orders before the refund or after.
+	refundedPayment string
 	// cancelReason says why the system cancelled the order (a refusal).
 	cancelReason string
 	// holdSlot is which of its buyer's hold slots the order occupies
@@ -72,6 +76,7 @@ type State struct {
 	Version              int64
 	Reserved             bool
 	PendingPayment       string
+	RefundedPayment      string
 	CancelReason         string
 	HoldSlot             int
 }
@@ -111,7 +116,8 @@ func RestoreOrder(s State) *Order {
 	return &Order{
 		id: s.ID, buyerID: s.BuyerID, status: s.Status, ticket: s.Ticket,
 		expiresAt: s.ExpiresAt.UTC(), createdAt: s.CreatedAt.UTC(), paymentID: s.PaymentID, version: s.Version,
-		reserved: s.Reserved, pendingPayment: s.PendingPayment, cancelReason: s.CancelReason, holdSlot: s.HoldSlot,
+		reserved: s.Reserved, pendingPayment: s.PendingPayment, refundedPayment: s.RefundedPayment,
+		cancelReason: s.CancelReason, holdSlot: s.HoldSlot,
 	}
 }
 
@@ -120,7 +126,8 @@ func (o *Order) State() State {
 	return State{
 		ID: o.id, BuyerID: o.buyerID, Status: o.status, Ticket: o.ticket,
 		ExpiresAt: o.expiresAt, CreatedAt: o.createdAt, PaymentID: o.paymentID, Version: o.version,
-		Reserved: o.reserved, PendingPayment: o.pendingPayment, CancelReason: o.cancelReason, HoldSlot: o.holdSlot,
+		Reserved: o.reserved, PendingPayment: o.pendingPayment, RefundedPayment: o.refundedPayment,
+		CancelReason: o.cancelReason, HoldSlot: o.holdSlot,
 	}
 }
 
@@ -239,10 +246,11 @@ func (o *Order) Expire() bool {
 // order not yet reserved the payment is kept (the version stays) and
 // completes the order once the tickets service reserves the ticket
 // (ConfirmReservation); if it refuses, the order is cancelled and payments
-// refunds the payment. A second payment meanwhile changes nothing.
+// refunds the payment. A second payment meanwhile changes nothing, and so
+// does a payment already refunded (Refund).
 func (o *Order) Complete(paymentID string) bool {
 	switch {
-	case o.status != StatusCreated || paymentID == "":
+	case o.status != StatusCreated || paymentID == "" || paymentID == o.refundedPayment:
 		return false
 	case !o.reserved:
 		if o.pendingPayment != "" {
@@ -256,15 +264,30 @@ func (o *Order) Complete(paymentID string) bool {
 	return true
 }
 
-// Refund records the refund of the payment that completed the order:
-// complete → refunded. A refund of another payment (one that came too late
-// for the order) changes nothing.
+// Refund records the refund of a payment of the order. The payment that
+// completed it: complete → refunded (version + 1). A payment of a created
+// order (one that succeeded before the reservation was confirmed, or whose
+// success has not reached orders yet): the order forgets it and remembers
+// it as refunded, so that neither the reservation nor its late success
+// completes the order with money the buyer has back; the order keeps its
+// hold, unpaid, and the version stays (no event: nothing changed for other
+// services). Anything else (a payment that came too late for a cancelled
+// order, a refund seen before) changes nothing.
 func (o *Order) Refund(paymentID string) bool {
-	if o.status != StatusComplete || paymentID != o.paymentID {
+	switch {
+	case paymentID == "":
 		return false
+	case o.status == StatusComplete && paymentID == o.paymentID:
+		o.change(StatusRefunded)
+		return true
+	case o.status == StatusCreated && paymentID != o.refundedPayment:
+		o.refundedPayment = paymentID
+		if o.pendingPayment == paymentID {
+			o.pendingPayment = ""
+		}
+		return true
 	}
-	o.change(StatusRefunded)
-	return true
+	return false
 }
 
 func (o *Order) change(to Status) {

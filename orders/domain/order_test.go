@@ -129,7 +129,6 @@ func TestOrder_Transitions(t *testing.T) {
 
 		{"refund of the paying payment refunds a complete order", domain.StatusComplete, refund(payment), true, nil, domain.StatusRefunded},
 		{"refund of another payment changes nothing", domain.StatusComplete, refund(otherPayment), false, nil, domain.StatusComplete},
-		{"refund of a created order changes nothing", domain.StatusCreated, refund(payment), false, nil, domain.StatusCreated},
 		{"refund of a cancelled order changes nothing", domain.StatusCancelled, refund(payment), false, nil, domain.StatusCancelled},
 		{"refunding twice is harmless", domain.StatusRefunded, refund(payment), false, nil, domain.StatusRefunded},
 	}
@@ -267,5 +266,61 @@ func TestOrder_APaymentBeforeTheReservationCompletesItOnConfirmation(t *testing.
 	refused.Complete(payment)
 	if !refused.Refuse(domain.CancelReasonPriceChanged) || refused.Status() != domain.StatusCancelled || refused.PaymentID() != "" {
 		t.Fatalf("a refused order paid early: %s paid by %q; want cancelled, unpaid (payments refunds)", refused.Status(), refused.PaymentID())
+	}
+}
+
+// TestOrder_ARefundedPaymentNeverCompletesIt plays a payment's events and
+// the reservation's confirmation in every order they can reach orders in
+// (the consumer runs handlers concurrently, and a retried event comes
+// late): a payment refunded while the order is created is forgotten and
+// never completes it, whichever comes first; the version stays (no event:
+// nothing changed for other services), and the order keeps its hold.
+func TestOrder_ARefundedPaymentNeverCompletesIt(t *testing.T) {
+	t.Parallel()
+	const payment, other = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
+	succeeded := func(p string) func(*domain.Order) bool { return func(o *domain.Order) bool { return o.Complete(p) } }
+	refunded := func(p string) func(*domain.Order) bool { return func(o *domain.Order) bool { return o.Refund(p) } }
+	confirm := func(o *domain.Order) bool { return o.ConfirmReservation() }
+	type step = func(*domain.Order) bool
+	tests := []struct {
+		name        string
+		steps       []step
+		wantChanged []bool
+		want        domain.Status
+		wantPayment string
+		wantVersion int64
+	}{
+		{"success, refund, reservation", []step{succeeded(payment), refunded(payment), confirm},
+			[]bool{true, true, true}, domain.StatusCreated, "", 0},
+		{"refund, success, reservation", []step{refunded(payment), succeeded(payment), confirm},
+			[]bool{true, false, true}, domain.StatusCreated, "", 0},
+		{"reservation, refund, success", []step{confirm, refunded(payment), succeeded(payment)},
+			[]bool{true, true, false}, domain.StatusCreated, "", 0},
+		{"refund twice", []step{succeeded(payment), refunded(payment), refunded(payment), confirm},
+			[]bool{true, true, false, true}, domain.StatusCreated, "", 0},
+		{"success, reservation, refund: the paid order is refunded", []step{succeeded(payment), confirm, refunded(payment)},
+			[]bool{true, true, true}, domain.StatusRefunded, payment, 2},
+		{"another payment's refund leaves the kept one", []step{succeeded(payment), refunded(other), confirm},
+			[]bool{true, true, true}, domain.StatusComplete, payment, 1},
+		{"a new payment after the refunded one completes it", []step{succeeded(payment), refunded(payment), succeeded(other), confirm},
+			[]bool{true, true, true, true}, domain.StatusComplete, other, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := orderIn(t, domain.StatusCreated)
+			for i, step := range tt.steps {
+				if got := step(o); got != tt.wantChanged[i] {
+					t.Fatalf("step %d reported changed=%v, want %v", i, got, tt.wantChanged[i])
+				}
+			}
+			if o.Status() != tt.want || o.PaymentID() != tt.wantPayment || o.Version() != tt.wantVersion {
+				t.Fatalf("order %s paid by %q at v%d, want %s paid by %q at v%d",
+					o.Status(), o.PaymentID(), o.Version(), tt.want, tt.wantPayment, tt.wantVersion)
+			}
+			if restored := domain.RestoreOrder(o.State()); restored.State() != o.State() {
+				t.Fatalf("the state does not survive storing: %+v, want %+v", restored.State(), o.State())
+			}
+		})
 	}
 }

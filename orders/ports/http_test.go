@@ -56,7 +56,7 @@ func newServer(t *testing.T) server {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	orders, tickets, perms := adapters.NewMemoryOrderRepository(), adapters.NewMemoryTicketReplica(), apptest.NewPermissions()
 	application := app.Application{
-		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, unlimited{}, logger),
+		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms, app.OrderLimits{Window: 15 * time.Minute, MaxHolds: testHolds}, unlimited{}, unlimited{}, logger),
 		CancelOrder: app.NewCancelOrderHandler(orders, perms),
 		GetOrder:    app.NewGetOrderHandler(orders, perms),
 		ListOrders:  app.NewListOrdersHandler(orders),
@@ -340,3 +340,5 @@ const testHolds = 5
 type unlimited struct{}
 
 func (unlimited) Allow(context.Context, string) (bool, time.Duration, error) { return true, 0, nil }
+
+func (unlimited) Check(context.Context, string) (bool, time.Duration, error) { return true, 0, nil }

@@ -48,12 +48,22 @@ type Config struct {
 	// CreateRate paces each buyer's order creations ("LIMIT/PERIOD"),
 	// counted in Redis so that every instance shares one count per buyer.
 	CreateRate ratelimit.Rate `env:"ORDER_CREATE_RATE" default:"10/1m"`
+	// TicketRate paces one buyer's holds of one ticket ("LIMIT/PERIOD"):
+	// a mistake and a retry at once, then one per PERIOD/LIMIT, longer
+	// than the hold window, so that cancelling and ordering again cannot
+	// keep a ticket from everyone else.
+	TicketRate ratelimit.Rate `env:"ORDER_TICKET_RATE" default:"2/1h"`
 	RedisAddr  string         `env:"REDIS_ADDR,required"`
 }
 
 // createLimitPrefix names the Redis keys of the per-buyer order rate.
 // WARNING: stored state; renaming it resets every buyer's count once.
 const createLimitPrefix = "orders:create:buyer"
+
+// holdLimitPrefix names the Redis keys of the per-buyer, per-ticket hold
+// pace (key "<buyer>:<ticket>").
+// WARNING: stored state; renaming it resets every count once.
+const holdLimitPrefix = "orders:hold:buyer-ticket"
 
 const (
 	// dependencyTimeout bounds each call to Kratos and Keto.
@@ -133,7 +143,8 @@ func (s *Service) build(ctx context.Context, cfg Config, logger *slog.Logger, cl
 	application := app.Application{
 		CreateOrder: app.NewCreateOrderHandler(orders, tickets, perms,
 			app.OrderLimits{Window: cfg.OrderExpirationWindow, MaxHolds: cfg.MaxHoldsPerBuyer},
-			ratelimit.NewLimiter(rdb, createLimitPrefix, cfg.CreateRate), logger),
+			ratelimit.NewLimiter(rdb, createLimitPrefix, cfg.CreateRate),
+			ratelimit.NewLimiter(rdb, holdLimitPrefix, cfg.TicketRate), logger),
 		CancelOrder:        app.NewCancelOrderHandler(orders, perms),
 		GetOrder:           app.NewGetOrderHandler(orders, perms),
 		ListOrders:         app.NewListOrdersHandler(orders),

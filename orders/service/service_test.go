@@ -45,6 +45,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		OrderExpirationWindow: 15 * time.Minute,
 		MaxHoldsPerBuyer:      5,
 		CreateRate:            ratelimit.Rate{Limit: 10, Period: time.Minute},
+		TicketRate:            ratelimit.Rate{Limit: 2, Period: time.Hour},
 		RedisAddr:             "127.0.0.1:6379",
 	}
 	tests := []struct {
@@ -59,11 +60,12 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 			name: "everything set",
 			extra: map[string]string{
 				"HTTP_ADDR": "127.0.0.1:4003", "MONGO_DATABASE": "orders_e2e", "ORDER_EXPIRATION_WINDOW": "12s", "LOG_LEVEL": "debug",
-				"ORDER_MAX_HOLDS_PER_BUYER": "40", "ORDER_CREATE_RATE": "30/1s",
+				"ORDER_MAX_HOLDS_PER_BUYER": "40", "ORDER_CREATE_RATE": "30/1s", "ORDER_TICKET_RATE": "3/2h",
 			},
 			want: func(c service.Config) service.Config {
 				c.HTTP.Addr, c.MongoDatabase, c.OrderExpirationWindow, c.Log.Level = "127.0.0.1:4003", "orders_e2e", 12*time.Second, slog.LevelDebug
 				c.MaxHoldsPerBuyer, c.CreateRate = 40, ratelimit.Rate{Limit: 30, Period: time.Second}
+				c.TicketRate = ratelimit.Rate{Limit: 3, Period: 2 * time.Hour}
 				return c
 			},
 		},
@@ -75,6 +77,7 @@ func TestConfig_ReadsTheContractVariables(t *testing.T) {
 		{name: "no holds allowed", extra: map[string]string{"ORDER_MAX_HOLDS_PER_BUYER": "0"}, wantErr: "config: ORDER_MAX_HOLDS_PER_BUYER"},
 		{name: "rate without period", extra: map[string]string{"ORDER_CREATE_RATE": "10"}, wantErr: "config: ORDER_CREATE_RATE"},
 		{name: "rate of nothing", extra: map[string]string{"ORDER_CREATE_RATE": "0/1m"}, wantErr: "config: ORDER_CREATE_RATE"},
+		{name: "ticket rate without period", extra: map[string]string{"ORDER_TICKET_RATE": "2"}, wantErr: "config: ORDER_TICKET_RATE"},
 		{name: "broker missing", drop: "RABBITMQ_URL", wantErr: "config: RABBITMQ_URL: required but not set"},
 		{name: "redis missing", drop: "REDIS_ADDR", wantErr: "config: REDIS_ADDR: required but not set"},
 		{name: "keto missing", drop: "KETO_WRITE_URL", wantErr: "config: KETO_WRITE_URL: required but not set"},

@@ -175,7 +175,7 @@ func newFixture(t *testing.T) *fixture {
 	f.app = app.Application{
 		CreatePayment:     app.NewCreatePaymentHandler(f.payments, f.orders, f.source, f.perms, f.stripe),
 		GetPayment:        app.NewGetPaymentHandler(f.payments, f.perms),
-		RefundPayment:     app.NewRefundPaymentHandler(f.perms, refunder),
+		RefundPayment:     app.NewRefundPaymentHandler(f.payments, f.orders, f.source, f.perms, refunder),
 		ResolvePayment:    app.NewResolvePaymentHandler(f.payments, f.orders, f.perms, refunder, log),
 		ListPayments:      app.NewListPaymentsHandler(f.payments, f.perms),
 		HandleStripeEvent: app.NewHandleStripeEventHandler(f.payments, f.orders, refunder, log),
@@ -218,6 +218,16 @@ func (f *fixture) cancel(t *testing.T, o domain.Order, version int64) error {
 	t.Helper()
 	o.Status, o.Version = domain.OrderCancelled, version
 	return f.app.ApplyOrder.Handle(context.Background(), o)
+}
+
+// complete marks the order complete in the replica, as order.completed
+// would once its payment succeeded and its ticket was reserved.
+func (f *fixture) complete(t *testing.T, o domain.Order) {
+	t.Helper()
+	o.Status, o.Version = domain.OrderComplete, 1
+	if err := f.app.ApplyOrder.Handle(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func wantKind(t *testing.T, err error, kind apierr.Kind, code string) {
@@ -635,8 +645,10 @@ func TestRefundPayment_ByBuyerOrAdmin(t *testing.T) {
 		t.Run(who, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			p := f.pay(t, f.order(t, 2500))
+			o := f.order(t, 2500)
+			p := f.pay(t, o)
 			f.webhook(t, succeededEvent(p))
+			f.complete(t, o)
 			got, err := f.app.RefundPayment.Handle(context.Background(), who, p.ID())
 			if err != nil || got.Status() != domain.StatusRefunded || f.stripe.refunds[p.StripeID()] != 1 {
 				t.Fatalf("refund: %v, status %v", err, got)
@@ -651,10 +663,12 @@ func TestRefundPayment_Refusals(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.pay(t, f.order(t, 2500))
+	o := f.order(t, 2500)
+	p := f.pay(t, o)
 	_, err := f.app.RefundPayment.Handle(ctx, buyer, p.ID())
 	wantKind(t, err, apierr.KindConflict, "payment_not_refundable")
 	f.webhook(t, succeededEvent(p))
+	f.complete(t, o)
 	_, err = f.app.RefundPayment.Handle(ctx, seller, p.ID())
 	wantKind(t, err, apierr.KindForbidden, "refund_forbidden")
 	_, err = f.app.RefundPayment.Handle(ctx, stranger, p.ID())
@@ -669,10 +683,49 @@ func TestRefundPayment_Refusals(t *testing.T) {
 	}
 }
 
+// TestRefundPayment_RefusedUntilTheOrderCompletes: a succeeded payment
+// whose order is still created (its reservation lags) is not refunded on
+// request (409 order_not_complete, nothing refunded); a replica that lags
+// behind the orders service is brought up to date first, so an order that
+// completed meanwhile is refunded; the orders service unreachable is its
+// error, not a guess.
+func TestRefundPayment_RefusedUntilTheOrderCompletes(t *testing.T) {
+	t.Parallel()
+	ctx := as(buyer)
+	f := newFixture(t)
+	o := f.order(t, 2500)
+	p := f.pay(t, o)
+	f.webhook(t, succeededEvent(p))
+	f.source.orders[o.ID] = o
+	_, err := f.app.RefundPayment.Handle(ctx, buyer, p.ID())
+	wantKind(t, err, apierr.KindConflict, "order_not_complete")
+	if stored, _ := f.payments.Get(ctx, p.ID()); stored.Status() != domain.StatusSucceeded || len(f.stripe.refunds) != 0 {
+		t.Fatalf("a refused refund moved money: %s, %v", stored.Status(), f.stripe.refunds)
+	}
+
+	f.source.fail = apierr.Unavailable("the orders service", errors.New("down"))
+	_, err = f.app.RefundPayment.Handle(ctx, buyer, p.ID())
+	wantKind(t, err, apierr.KindUnavailable, "dependency_unavailable")
+	f.source.fail = nil
+
+	done := o
+	done.Status, done.Version = domain.OrderComplete, 1
+	f.source.orders[o.ID] = done
+	got, err := f.app.RefundPayment.Handle(ctx, buyer, p.ID())
+	if err != nil || got.Status() != domain.StatusRefunded || f.stripe.refunds[p.StripeID()] != 1 {
+		t.Fatalf("refund once the orders service says complete: %v, %v", err, got)
+	}
+	if replica, _ := f.orders.Get(ctx, o.ID); replica.Status != domain.OrderComplete {
+		t.Fatalf("the replica was not brought up to date: %s", replica.Status)
+	}
+}
+
 func TestRefundPayment_FreePaymentNeedsNoStripe(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	p := f.pay(t, f.order(t, 0))
+	o := f.order(t, 0)
+	p := f.pay(t, o)
+	f.complete(t, o)
 	got, err := f.app.RefundPayment.Handle(context.Background(), buyer, p.ID())
 	if err != nil || got.Status() != domain.StatusRefunded || len(f.stripe.refunds) != 0 {
 		t.Fatalf("err %v, refunds %v", err, f.stripe.refunds)

@@ -16,6 +16,9 @@ var (
 	ErrOrderPaid = apierr.Conflict("order_paid", "the order is already paid")
 	// ErrNotRefundable: only a succeeded payment can be refunded.
 	ErrNotRefundable = apierr.Conflict("payment_not_refundable", "only a succeeded payment can be refunded; this one is pending, failed or already refunded")
+	// ErrOrderNotComplete: a refund asked before the payment's order
+	// completed (Order.RefundableOnRequest).
+	ErrOrderNotComplete = apierr.Conflict("order_not_complete", "the order is not complete yet: cancel it (DELETE /api/orders/{id}) and its payment is refunded")
 	// ErrPaymentNotFound: unknown, or not visible to the caller.
 	ErrPaymentNotFound = apierr.NotFound("payment_not_found", "no such payment")
 	// ErrOrderNotFound: unknown, or not visible to the caller.

@@ -39,6 +39,20 @@ func (o Order) Payable() error {
 	return nil
 }
 
+// RefundableOnRequest checks that a refund may be asked for a payment of
+// the order: not while the order is created. A payment that succeeded
+// before the tickets service reserved the ticket waits on the order, which
+// completes with it on the reservation; a buyer who no longer wants the
+// ticket cancels the order instead, and its payment is refunded (as for
+// any cancelled order), so the buyer never has both the money and the
+// ticket, nor a refunded payment on an order left holding its ticket.
+func (o Order) RefundableOnRequest() error {
+	if o.Status == OrderCreated {
+		return ErrOrderNotComplete
+	}
+	return nil
+}
+
 // Cancelled reports whether the order is cancelled; that is final, so a
 // payment that succeeds for it must be given back.
 func (o Order) Cancelled() bool { return o.Status == OrderCancelled }

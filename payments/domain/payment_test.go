@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ticketing/ticketing/payments/domain"
+	"github.com/ticketing/ticketing/pkg/apierr"
 )
 
 const (
@@ -493,6 +494,33 @@ func TestParseID(t *testing.T) {
 			got, err := domain.ParseID("orderId", c.raw)
 			if (err == nil) != c.ok || got != c.want {
 				t.Fatalf("ParseID(%q) = %q, %v", c.raw, got, err)
+			}
+		})
+	}
+}
+
+// TestOrder_RefundOnRequestOnlyOnceNotCreated: a buyer's refund of a
+// payment whose order is still created (paid, its reservation not yet
+// confirmed) is refused with order_not_complete; cancelling the order is
+// how a buyer gives up a ticket not yet theirs, and its payment is refunded
+// then. Once complete (or cancelled, refunded) the request is looked at.
+func TestOrder_RefundOnRequestOnlyOnceNotCreated(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[domain.OrderStatus]string{
+		domain.OrderCreated:   "order_not_complete",
+		domain.OrderComplete:  "",
+		domain.OrderCancelled: "",
+		domain.OrderRefunded:  "",
+	} {
+		t.Run(string(status), func(t *testing.T) {
+			t.Parallel()
+			err := order(status, 2500).RefundableOnRequest()
+			e, _ := apierr.As(err)
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("a %s order refused the refund: %v", status, err)
+			case want != "" && (e == nil || e.Code != want || e.Kind != apierr.KindConflict):
+				t.Fatalf("a %s order answered %v, want a conflict %s", status, err, want)
 			}
 		})
 	}

@@ -133,10 +133,11 @@ func (s *Service) build(ctx context.Context, cfg Config) error {
 	}
 
 	refunder := app.NewRefunder(payments, stripe, s.log)
+	source := adapters.NewOrdersAPI(cfg.OrdersURL, httpClient)
 	application := app.Application{
-		CreatePayment:     app.NewCreatePaymentHandler(payments, orders, adapters.NewOrdersAPI(cfg.OrdersURL, httpClient), perms, stripe),
+		CreatePayment:     app.NewCreatePaymentHandler(payments, orders, source, perms, stripe),
 		GetPayment:        app.NewGetPaymentHandler(payments, perms),
-		RefundPayment:     app.NewRefundPaymentHandler(perms, refunder),
+		RefundPayment:     app.NewRefundPaymentHandler(payments, orders, source, perms, refunder),
 		ResolvePayment:    app.NewResolvePaymentHandler(payments, orders, perms, refunder, s.log),
 		ListPayments:      app.NewListPaymentsHandler(payments, perms),
 		HandleStripeEvent: app.NewHandleStripeEventHandler(payments, orders, refunder, s.log),

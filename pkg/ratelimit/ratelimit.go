@@ -8,7 +8,9 @@
 //
 //   - Limiter admits requests at a Rate (Allow). It uses the generic cell
 //     rate algorithm (GCRA): up to Rate.Limit requests at once, then one every
-//     Rate.Period/Rate.Limit; a refused request is not counted.
+//     Rate.Period/Rate.Limit; a refused request is not counted. Check asks
+//     the same without counting, for a caller that counts only what it
+//     went on to do.
 //   - Backoff delays a key after repeated failures (Failure), answers how long
 //     the key must still wait (Check) and forgets it on success (Reset). The
 //     delay doubles with each failure past Policy.Free, capped at Policy.Max.
@@ -106,7 +108,8 @@ func NewLimiter(rdb Client, prefix string, rate Rate) *Limiter {
 // admitted when, counting it, the TAT is at most one period ahead of now;
 // the key then expires when it would have drained back to nothing.
 // KEYS[1] key; ARGV[1] emission interval (ms per request), ARGV[2] period
-// (ms). Returns {admitted 0|1, retry after ms}.
+// (ms), ARGV[3] "1" to count an admitted request, "0" only to ask.
+// Returns {admitted 0|1, retry after ms}.
 var gcra = redis.NewScript(`
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -119,6 +122,9 @@ local ahead = next_tat - now
 if ahead > period then
   return {0, ahead - period}
 end
+if ARGV[3] ~= '1' then
+  return {1, 0}
+end
 redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', string.format('%d', ahead))
 return {1, 0}
 `)
@@ -127,10 +133,26 @@ return {1, 0}
 // is not, retryAfter is how long until one would be. A refused request does
 // not count against the key.
 func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
+	return l.run(ctx, key, true)
+}
+
+// Check says whether a request for key would be admitted now, counting
+// nothing; retryAfter as for Allow. A caller that must count only what it
+// went on to do (a hold actually made, not an attempt that failed) checks
+// first and calls Allow once it is done.
+func (l *Limiter) Check(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
+	return l.run(ctx, key, false)
+}
+
+func (l *Limiter) run(ctx context.Context, key string, count bool) (bool, time.Duration, error) {
 	interval := max(l.rate.Period.Milliseconds()/int64(l.rate.Limit), 1)
-	res, err := gcra.Run(ctx, l.rdb, []string{l.prefix + ":" + key}, interval, l.rate.Period.Milliseconds()).Int64Slice()
+	counting := "0"
+	if count {
+		counting = "1"
+	}
+	res, err := gcra.Run(ctx, l.rdb, []string{l.prefix + ":" + key}, interval, l.rate.Period.Milliseconds(), counting).Int64Slice()
 	if err != nil {
-		return false, 0, fmt.Errorf("ratelimit: allow %s: %w", l.prefix, err)
+		return false, 0, fmt.Errorf("ratelimit: %s: %w", l.prefix, err)
 	}
 	return res[0] == 1, time.Duration(res[1]) * time.Millisecond, nil
 }

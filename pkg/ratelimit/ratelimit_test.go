@@ -59,6 +59,32 @@ func TestLimiter_AdmitsLimitThenRefusesWithRetryAfter(t *testing.T) {
 	}
 }
 
+// TestLimiter_CheckCountsNothing: Check answers what Allow would, without
+// counting, so a caller can refuse first and count only what it did.
+func TestLimiter_CheckCountsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clients, prefix := instances(t, 1)
+	l := ratelimit.NewLimiter(clients[0], prefix, ratelimit.Rate{Limit: 2, Period: time.Hour})
+	for i := range 5 {
+		if ok, _, err := l.Check(ctx, "k"); err != nil || !ok {
+			t.Fatalf("check %d of a fresh key: ok=%v err=%v, want admitted", i+1, ok, err)
+		}
+	}
+	for i := range 2 {
+		if ok, _, err := l.Allow(ctx, "k"); err != nil || !ok {
+			t.Fatalf("request %d after the checks: ok=%v err=%v, want admitted (checks count nothing)", i+1, ok, err)
+		}
+	}
+	ok, retryAfter, err := l.Check(ctx, "k")
+	if err != nil || ok || retryAfter <= 25*time.Minute || retryAfter > 30*time.Minute {
+		t.Fatalf("check over the rate: ok=%v retryAfter=%s err=%v, want refused for about 30m (one emission interval)", ok, retryAfter, err)
+	}
+	if ok, _, _ := l.Allow(ctx, "k"); ok {
+		t.Fatal("Allow admitted what Check refused")
+	}
+}
+
 func TestLimiter_AdmitsAgainAfterRetryAfter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

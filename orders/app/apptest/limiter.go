@@ -20,6 +20,16 @@ type Limiter struct {
 
 var _ app.Limiter = (*Limiter)(nil)
 
+// Check implements app.Limiter: what Allow would answer, counting nothing.
+func (l *Limiter) Check(_ context.Context, key string) (bool, time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.used[key] >= l.Allowance {
+		return false, l.RetryAfter, nil
+	}
+	return true, 0, nil
+}
+
 // Allow implements app.Limiter; a refused request is not counted.
 func (l *Limiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
 	l.mu.Lock()
