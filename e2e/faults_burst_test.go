@@ -866,7 +866,11 @@ func TestFaults_FerretDBRestartMidBurstRecoversWithout500s(t *testing.T) {
 		}); err != nil {
 			return err
 		}
-		return b.startAgain(s, "ferretdb")
+		if err := b.startAgain(s, "ferretdb"); err != nil {
+			return err
+		}
+		reopenMongo(t)
+		return nil
 	})
 	counts := b.reconcile(dead)
 	// While it is down, a service answers 503 dependency_unavailable (never

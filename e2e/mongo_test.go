@@ -11,22 +11,38 @@ import (
 )
 
 var (
-	mongoOnce   sync.Once
+	mongoMu     sync.Mutex
 	mongoClient *mongo.Client
-	mongoErr    error
 )
 
 // mongoDB opens a service's database directly, so that tests can check
 // what was (and was not) written.
 func mongoDB(t testing.TB, name string) *mongo.Database {
 	t.Helper()
-	mongoOnce.Do(func() {
+	mongoMu.Lock()
+	defer mongoMu.Unlock()
+	if mongoClient == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		mongoClient, mongoErr = mongo.Connect(ctx, options.Client().ApplyURI(stackEnv["TEST_MONGO_URI"]))
-	})
-	if mongoErr != nil {
-		t.Fatalf("mongo: %v", mongoErr)
+		c, err := mongo.Connect(ctx, options.Client().ApplyURI(stackEnv["TEST_MONGO_URI"]))
+		if err != nil {
+			t.Fatalf("mongo: %v", err)
+		}
+		mongoClient = c
 	}
 	return mongoClient.Database(name)
+}
+
+// reopenMongo gives the tests new connections after the database server
+// restarted: the pooled ones died with it, and a write sent on one fails
+// ("socket was unexpectedly closed") instead of being retried. The old
+// client is closed when the test that restarted the server ends.
+func reopenMongo(t testing.TB) {
+	mongoMu.Lock()
+	old := mongoClient
+	mongoClient = nil
+	mongoMu.Unlock()
+	if old != nil {
+		t.Cleanup(func() { _ = old.Disconnect(context.Background()) })
+	}
 }
