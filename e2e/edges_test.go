@@ -11,11 +11,9 @@ import (
 	"time"
 )
 
-// rawExchange writes payload, byte for byte, on a new connection to nginx
-// and reads one answer: the requests below are ones Go's client refuses to
-// send. method is the request's method, which decides whether the answer
-// has a body.
-func rawExchange(t *testing.T, method string, payload []byte) response {
+// dialNginx opens a raw connection to nginx with a 10 s deadline, closed
+// when the test ends.
+func dialNginx(t *testing.T) net.Conn {
 	t.Helper()
 	u, err := url.Parse(baseURL())
 	if err != nil {
@@ -25,10 +23,20 @@ func rawExchange(t *testing.T, method string, payload []byte) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { _ = conn.Close() })
 	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
+	return conn
+}
+
+// rawExchange writes payload, byte for byte, on a new connection to nginx
+// and reads one answer: the requests below are ones Go's client refuses to
+// send. method is the request's method, which decides whether the answer
+// has a body.
+func rawExchange(t *testing.T, method string, payload []byte) response {
+	t.Helper()
+	conn := dialNginx(t)
 	if _, err := conn.Write(payload); err != nil {
 		t.Fatalf("writing the request: %v", err)
 	}
@@ -116,18 +124,7 @@ func TestNginx_HTTP09IsRefusedWithoutAnAnswer(t *testing.T) {
 		"POST /api/tickets\r\n\r\n", "FOO /api/tickets\r\n\r\n", "GET /api/tickets/%00\r\n\r\n"} {
 		t.Run(strings.TrimSpace(payload), func(t *testing.T) {
 			t.Parallel()
-			u, err := url.Parse(baseURL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-				t.Fatal(err)
-			}
+			conn := dialNginx(t)
 			if _, err := conn.Write([]byte(payload)); err != nil {
 				t.Fatal(err)
 			}
