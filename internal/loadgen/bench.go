@@ -117,11 +117,15 @@ func Run(ctx context.Context, t *Target, cfg Config, log io.Writer) (*Report, er
 	r.Whoami = t.Whoami(ctx, buyers, 32, cfg.Step/2)
 	say("%s", line(r.Whoami))
 
-	sweepTickets := 3000
+	// Enough tickets that the fastest sweep seen (about 90 orders/s for
+	// five 10 s levels) leaves some available: a sweep that runs out cuts
+	// its last level short, and the list below would page an empty list.
+	// The read-your-writes check has tickets of its own.
+	sweepTickets, rywTickets := 6000, 200
 	if cfg.Step < 5*time.Second {
-		sweepTickets = 300
+		sweepTickets, rywTickets = 300, 50
 	}
-	tickets, err := t.prepareTickets(ctx, "Sweep", sellers, sweepTickets, &r.TicketCreations)
+	tickets, err := t.prepareTickets(ctx, "Sweep", sellers, sweepTickets+rywTickets, &r.TicketCreations)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +143,7 @@ func Run(ctx context.Context, t *Target, cfg Config, log io.Writer) (*Report, er
 		return nil, fmt.Errorf("watch ticket locks: %w", err)
 	}
 	defer locks.Close()
-	pool := NewPool(tickets)
+	pool := NewPool(tickets[rywTickets:])
 	for _, n := range cfg.Levels {
 		placed := &Placed{}
 		lv := Level{Orders: ClosedLoop(ctx, fmt.Sprintf("order creations ×%d", n), n, cfg.Step, 0, t.OrderOp(pool, buyers, placed))}
@@ -150,7 +154,7 @@ func Run(ctx context.Context, t *Target, cfg Config, log io.Writer) (*Report, er
 			say("backlog after ×%d: %v", n, err)
 		}
 	}
-	found, placed, err := t.ReadYourWrites(ctx, pool, buyers, min(200, pool.Left()))
+	found, placed, err := t.ReadYourWrites(ctx, NewPool(tickets[:rywTickets]), buyers, rywTickets)
 	if err != nil {
 		return nil, fmt.Errorf("read-your-writes: %w", err)
 	}
