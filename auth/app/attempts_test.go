@@ -54,14 +54,20 @@ func (c *counts) Reset(_ context.Context, key string) error {
 	return nil
 }
 
-func TestAttempts_BacksOffTheAccountAtOneAddressOnly(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	a := &app.Attempts{
+// newAttempts limits generously by address and account (1000), backs an
+// account off at one address after 3 failures and everywhere after 10.
+func newAttempts() *app.Attempts {
+	return &app.Attempts{
 		PerAddress: newCounts(1000), PerIdentifier: newCounts(1000),
 		PerAccountAndAddress: newCounts(3), PerAccount: newCounts(10),
 		Logger: slog.New(slog.DiscardHandler),
 	}
+}
+
+func TestAttempts_BacksOffTheAccountAtOneAddressOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a := newAttempts()
 	attacker := app.Attempt{Kind: app.PasswordCheck, Address: "2001:db8:1:2::7", Identifier: "owner@example.com"}
 	for range 3 {
 		if err := a.Admit(ctx, attacker); err != nil {
@@ -98,11 +104,7 @@ func TestAttempts_BacksOffTheAccountAtOneAddressOnly(t *testing.T) {
 func TestAttempts_AccountEverywhereAfterManyAddresses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a := &app.Attempts{
-		PerAddress: newCounts(1000), PerIdentifier: newCounts(1000),
-		PerAccountAndAddress: newCounts(3), PerAccount: newCounts(10),
-		Logger: slog.New(slog.DiscardHandler),
-	}
+	a := newAttempts()
 	for i := range 10 {
 		at := app.Attempt{Kind: app.PasswordCheck, Address: fmt.Sprintf("198.51.100.%d", i+1), Identifier: "owner@example.com"}
 		if err := a.Admit(ctx, at); err != nil {

@@ -47,14 +47,7 @@ func jsonRequest(body string) *http.Request {
 
 func TestBindJSON_EnforcesBodyRules(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name       string
-		req        func() *http.Request
-		wantStatus int
-		wantCode   string
-		wantFields []apierr.FieldError
-		wantInMsg  string
-	}{
+	tests := []bindCase{
 		{
 			name:       "valid body",
 			req:        func() *http.Request { return jsonRequest(`{"title":"Concert","price":2500,"name":{"first":"A"}}`) },
@@ -218,28 +211,7 @@ func TestBindJSON_EnforcesBodyRules(t *testing.T) {
 			wantFields: []apierr.FieldError{{Field: "tags", Message: "must be an array"}},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			rec, _ := bind(t, tt.req())
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
-			}
-			if tt.wantCode == "" {
-				return
-			}
-			body := decodeError(t, rec)
-			if body.Error.Code != tt.wantCode {
-				t.Errorf("code = %q, want %q", body.Error.Code, tt.wantCode)
-			}
-			if !strings.Contains(body.Error.Message, tt.wantInMsg) {
-				t.Errorf("message = %q, want it to contain %q", body.Error.Message, tt.wantInMsg)
-			}
-			if tt.wantFields != nil && !equalFields(body.Error.Fields, tt.wantFields) {
-				t.Errorf("fields = %+v, want %+v", body.Error.Fields, tt.wantFields)
-			}
-		})
-	}
+	runBindCases(t, tests)
 }
 
 func TestBindJSON_FillsDestination(t *testing.T) {
@@ -272,4 +244,39 @@ func equalFields(a, b []apierr.FieldError) bool {
 		}
 	}
 	return true
+}
+
+// bindCase is a request BindJSON must answer with wantStatus and, for an
+// error, wantCode, wantInMsg in its message and, when set, wantFields.
+type bindCase struct {
+	name       string
+	req        func() *http.Request
+	wantStatus int
+	wantCode   string
+	wantFields []apierr.FieldError
+	wantInMsg  string
+}
+
+// runBindCases runs each case, in parallel, through bind.
+func runBindCases(t *testing.T, tests []bindCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec, _ := bind(t, tt.req())
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if tt.wantCode == "" {
+				return
+			}
+			got := decodeError(t, rec)
+			if got.Error.Code != tt.wantCode || !strings.Contains(got.Error.Message, tt.wantInMsg) {
+				t.Errorf("error = %+v, want code %q with %q in its message", got.Error, tt.wantCode, tt.wantInMsg)
+			}
+			if tt.wantFields != nil && !equalFields(got.Error.Fields, tt.wantFields) {
+				t.Errorf("fields = %+v, want %+v", got.Error.Fields, tt.wantFields)
+			}
+		})
+	}
 }

@@ -26,14 +26,7 @@ func TestBindJSON_StrictRules(t *testing.T) {
 	field := func(name, message string) []apierr.FieldError {
 		return []apierr.FieldError{apierr.Field(name, message)}
 	}
-	tests := []struct {
-		name       string
-		req        func() *http.Request
-		wantStatus int
-		wantCode   string
-		wantFields []apierr.FieldError
-		wantInMsg  string
-	}{
+	tests := []bindCase{
 		{name: "valid body", req: body(`{"title":"Concert","price":2500,"name":{"first":"A"},"tags":["x","y"]}`), wantStatus: http.StatusNoContent},
 		{name: "same key in two objects", req: body(`{"title":"x","name":{"title":"y"}}`), wantStatus: http.StatusBadRequest, wantCode: "validation_failed",
 			wantFields: field("name.title", "unknown field")},
@@ -68,25 +61,7 @@ func TestBindJSON_StrictRules(t *testing.T) {
 		{name: "gzip encoding", req: withHeader(`{"title":"x"}`, "Content-Encoding", "gzip"), wantStatus: http.StatusUnsupportedMediaType, wantCode: "unsupported_media_type", wantInMsg: "gzip"},
 		{name: "encodings listed", req: withHeader(`{"title":"x"}`, "Content-Encoding", "identity, br"), wantStatus: http.StatusUnsupportedMediaType, wantCode: "unsupported_media_type", wantInMsg: "br"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			rec, _ := bind(t, tt.req())
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.wantStatus, rec.Body)
-			}
-			if tt.wantCode == "" {
-				return
-			}
-			got := decodeError(t, rec)
-			if got.Error.Code != tt.wantCode || !strings.Contains(got.Error.Message, tt.wantInMsg) {
-				t.Errorf("error = %+v, want code %q with %q in its message", got.Error, tt.wantCode, tt.wantInMsg)
-			}
-			if tt.wantFields != nil && !equalFields(got.Error.Fields, tt.wantFields) {
-				t.Errorf("fields = %+v, want %+v", got.Error.Fields, tt.wantFields)
-			}
-		})
-	}
+	runBindCases(t, tests)
 }
 
 // lenientBody decodes itself, leniently, as auth's web hook body does.
